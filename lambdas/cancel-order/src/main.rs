@@ -1,0 +1,3 @@
+//! Lambda function cancel-order
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! Lambda function confirm-order
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! Lambda function create-order
+
+fn main() {}

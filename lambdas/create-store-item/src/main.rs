@@ -1,0 +1,3 @@
+//! Lambda function create-store-item
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! Lambda function is-item-in-stock
+
+fn main() {}

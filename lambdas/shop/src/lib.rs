@@ -1,0 +1,1 @@
+//! The shop's domain: table key design, item and order models, DynamoDB calls, errors

@@ -1,0 +1,3 @@
+//! Lambda function update-item-stock
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! A Step Functions interpreter: runs States Language definitions locally

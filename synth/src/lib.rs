@@ -1,0 +1,1 @@
+//! Builds the shop stack as typed CloudFormation and prints the template

@@ -1,0 +1,1 @@
+//! Apache Velocity (VTL) as API Gateway evaluates mapping templates
