@@ -1,0 +1,3 @@
+//! Runs the generated template offline: API Gateway, Step Functions, Lambda and DynamoDB on one machine
+
+pub mod template;
