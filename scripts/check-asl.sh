@@ -2,7 +2,9 @@
 # Validates Amazon States Language definitions (JSON files) with the npm package asl-validator:
 # its JSON schema of the States Language plus its JSONPath and ARN checks.
 #
-#   scripts/check-asl.sh FILE.json...      validate each file
+#   scripts/check-asl.sh FILE.json...      validate each file; a CloudFormation template in JSON
+#                                          (top-level "Resources") has each
+#                                          AWS::StepFunctions::StateMachine's Definition validated
 #   scripts/check-asl.sh -                 validate a definition read from stdin
 #   scripts/check-asl.sh                   validate the corpus asl/tests/valid/*.json
 #
@@ -36,7 +38,24 @@ for file in "$@"; do
         definition="$(cat)"
         "$validator" --json-definition "$definition" || status=1
     elif [ -f "$file" ]; then
-        "$validator" --json-path "$file" || status=1
+        # One definition per line: the file itself, or each state machine Definition of a template.
+        definitions="$(node -e '
+            const doc = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+            if (doc && typeof doc === "object" && doc.Resources) {
+                for (const [id, r] of Object.entries(doc.Resources)) {
+                    if (r.Type === "AWS::StepFunctions::StateMachine" && r.Properties && r.Properties.Definition) {
+                        console.log(id + "\t" + JSON.stringify(r.Properties.Definition));
+                    }
+                }
+            }' "$file")" || { echo "check-asl: $file is not valid JSON" >&2; status=1; continue; }
+        if [ -z "$definitions" ]; then
+            "$validator" --json-path "$file" || status=1
+        else
+            while IFS=$'\t' read -r resource definition; do
+                echo "check-asl: $file: $resource"
+                "$validator" --json-definition "$definition" || status=1
+            done <<< "$definitions"
+        fi
     else
         echo "check-asl: no such file: $file" >&2
         exit 2
