@@ -151,11 +151,29 @@ pub(crate) fn deserialize_states<'de, D: Deserializer<'de>>(
     let raw = IndexMap::<String, Value>::deserialize(deserializer)?;
     let mut states = IndexMap::with_capacity(raw.len());
     for (name, value) in raw {
-        let state = State::deserialize(value)
-            .map_err(|e| D::Error::custom(format!("state `{name}`: {e}")))?;
+        let hint = unsupported_feature(&value);
+        let state = State::deserialize(value).map_err(|e| match hint {
+            Some(hint) => D::Error::custom(format!("state `{name}`: {hint} ({e})")),
+            None => D::Error::custom(format!("state `{name}`: {e}")),
+        })?;
         states.insert(name, state);
     }
     Ok(states)
+}
+
+/// Names what a state that does not read uses from the JSONata / variables world, if anything, so the
+/// error says so instead of only "unknown field".
+fn unsupported_feature(state: &Value) -> Option<String> {
+    let fields = state.as_object()?;
+    if fields.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata") {
+        return Some("`QueryLanguage: JSONata` is not supported; use JSONPath".to_string());
+    }
+    ["Arguments", "Output", "Assign", "Condition", "Items"]
+        .into_iter()
+        .find(|field| fields.contains_key(*field))
+        .map(|field| {
+            format!("`{field}` belongs to JSONata or workflow variables, which are not supported")
+        })
 }
 
 /// A state, tagged by its `"Type"`.
