@@ -333,6 +333,47 @@ impl Condition {
         })
     }
 
+    pub fn and(conditions: Vec<Condition>) -> Self {
+        Condition::And(conditions)
+    }
+
+    pub fn or(conditions: Vec<Condition>) -> Self {
+        Condition::Or(conditions)
+    }
+
+    #[allow(clippy::should_implement_trait)] // a constructor named after the JSON key, not `!`
+    pub fn not(condition: Condition) -> Self {
+        Condition::Not(Box::new(condition))
+    }
+
+    /// `"Variable": variable, "StringEquals": value`.
+    pub fn string_equals(variable: impl Into<String>, value: impl Into<String>) -> Self {
+        Self::compare(
+            variable,
+            Operator::StringEquals,
+            Operand::String(value.into()),
+        )
+    }
+
+    /// `"Variable": variable, "NumericEquals": value`.
+    pub fn numeric_equals(variable: impl Into<String>, value: impl Into<Number>) -> Self {
+        Self::compare(
+            variable,
+            Operator::NumericEquals,
+            Operand::Number(value.into()),
+        )
+    }
+
+    /// `"Variable": variable, "BooleanEquals": value`.
+    pub fn boolean_equals(variable: impl Into<String>, value: bool) -> Self {
+        Self::compare(variable, Operator::BooleanEquals, Operand::Bool(value))
+    }
+
+    /// `"Variable": variable, "IsPresent": present`.
+    pub fn is_present(variable: impl Into<String>, present: bool) -> Self {
+        Self::compare(variable, Operator::IsPresent, Operand::Bool(present))
+    }
+
     /// Makes this the top-level rule going to `next`.
     pub fn then(self, next: impl Into<String>) -> ChoiceRule {
         ChoiceRule {

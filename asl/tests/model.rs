@@ -172,3 +172,50 @@ fn payload_dynamic_fields_include_arrays() {
     // What a pointer names is the field itself.
     assert_eq!(template.pointer(&fields[0].pointer), Some(&json!("$.a")));
 }
+
+#[test]
+fn choice_builders_write_the_spec_json() {
+    use asl::{Choice, Succeed};
+    let machine = StateMachine::new("Check")
+        .state(
+            "Check",
+            Choice::new()
+                .when(
+                    Condition::and(vec![
+                        Condition::is_present("$.order", true),
+                        Condition::not(Condition::string_equals("$.status", "CANCELLED")),
+                    ])
+                    .then("Ok"),
+                )
+                .when(Condition::numeric_equals("$.count", 0).then("Ok"))
+                .otherwise("Ok"),
+        )
+        .state("Ok", Succeed::new());
+    assert_eq!(
+        machine.to_value(),
+        json!({
+            "StartAt": "Check",
+            "States": {
+                "Check": {
+                    "Type": "Choice",
+                    "Choices": [
+                        {
+                            "And": [
+                                {"Variable": "$.order", "IsPresent": true},
+                                {"Not": {"Variable": "$.status", "StringEquals": "CANCELLED"}}
+                            ],
+                            "Next": "Ok"
+                        },
+                        {"Variable": "$.count", "NumericEquals": 0, "Next": "Ok"}
+                    ],
+                    "Default": "Ok"
+                },
+                "Ok": {"Type": "Succeed"}
+            }
+        })
+    );
+    assert_eq!(
+        StateMachine::from_value(machine.to_value()).unwrap(),
+        machine
+    );
+}
