@@ -283,7 +283,10 @@ impl<'a> Parser<'a> {
         self.pos = after_name;
         match name {
             "set" => {
-                strip_line_indent(text);
+                if self.line_prefix_is_blank(hash) {
+                    let trimmed = text.trim_end_matches([' ', '\t']).len();
+                    text.truncate(trimmed);
+                }
                 self.open_paren("#set")?;
                 self.skip_ws();
                 let target_start = self.pos;
@@ -436,6 +439,12 @@ impl<'a> Parser<'a> {
                 ),
             )),
         }
+    }
+
+    /// Whether only spaces and tabs precede `offset` on its line (`#set` then eats them).
+    fn line_prefix_is_blank(&self, offset: usize) -> bool {
+        let line_start = self.src[..offset].rfind('\n').map_or(0, |i| i + 1);
+        self.src[line_start..offset].bytes().all(|b| b == b' ' || b == b'\t')
     }
 
     fn directive_condition(&mut self, directive: &str) -> Result<Expr, ParseError> {
@@ -1041,14 +1050,5 @@ fn located(pos: Pos, message: impl Into<String>) -> ParseError {
         line: pos.line,
         column: pos.column,
         message: message.into(),
-    }
-}
-
-/// `#set` swallows the spaces and tabs that indent it when nothing else precedes it on its line.
-fn strip_line_indent(text: &mut String) {
-    let trimmed_len = text.trim_end_matches([' ', '\t']).len();
-    let at_line_start = trimmed_len == 0 || text[..trimmed_len].ends_with('\n');
-    if at_line_start && trimmed_len < text.len() {
-        text.truncate(trimmed_len);
     }
 }
