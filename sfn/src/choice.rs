@@ -6,16 +6,32 @@ use serde_json::Value;
 use crate::error::StatesError;
 
 /// The `Next` of the first matching rule, else the `Default`, else `None` (States.NoChoiceMatched).
-pub(crate) fn choose(state: &Value, input: &Value, context: &Value) -> Result<Option<String>, StatesError> {
-    for rule in state.get("Choices").and_then(Value::as_array).into_iter().flatten() {
+pub(crate) fn choose(
+    state: &Value,
+    input: &Value,
+    context: &Value,
+) -> Result<Option<String>, StatesError> {
+    for rule in state
+        .get("Choices")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if evaluate(rule, input, context)? {
             return Ok(rule.get("Next").and_then(Value::as_str).map(str::to_string));
         }
     }
-    Ok(state.get("Default").and_then(Value::as_str).map(str::to_string))
+    Ok(state
+        .get("Default")
+        .and_then(Value::as_str)
+        .map(str::to_string))
 }
 
-fn lookup<'a>(path: &str, input: &'a Value, context: &'a Value) -> Result<Option<&'a Value>, StatesError> {
+fn lookup<'a>(
+    path: &str,
+    input: &'a Value,
+    context: &'a Value,
+) -> Result<Option<&'a Value>, StatesError> {
     let parsed = jsonpath::ReferencePath::parse(path)
         .map_err(|e| StatesError::runtime(format!("Invalid path '{path}': {e}")))?;
     Ok(parsed.get(input, Some(context)))
@@ -51,7 +67,9 @@ fn evaluate(rule: &Value, input: &Value, context: &Value) -> Result<bool, States
         .flatten()
         .find(|(key, _)| !matches!(key.as_str(), "Variable" | "Next" | "Comment"))
     else {
-        return Err(StatesError::runtime(format!("a Choice rule has no comparison: {rule}")));
+        return Err(StatesError::runtime(format!(
+            "a Choice rule has no comparison: {rule}"
+        )));
     };
     let value = lookup(variable, input, context)?;
     if operator == "IsPresent" {
@@ -77,7 +95,9 @@ fn evaluate(rule: &Value, input: &Value, context: &Value) -> Result<bool, States
                 .as_str()
                 .ok_or_else(|| StatesError::runtime(format!("{operator} must be a path")))?;
             let resolved = lookup(path, input, context)?.ok_or_else(|| {
-                StatesError::runtime(format!("Invalid path '{path}': the {operator} operand references an invalid value."))
+                StatesError::runtime(format!(
+                    "Invalid path '{path}': the {operator} operand references an invalid value."
+                ))
             })?;
             (base, resolved)
         }
@@ -96,17 +116,22 @@ fn compare(operator: &str, value: &Value, operand: &Value) -> bool {
             _ => return false,
         },
         "Numeric" => match (value.as_f64(), operand.as_f64()) {
-            (Some(a), Some(b)) if value.is_number() && operand.is_number() => match a.partial_cmp(&b) {
-                Some(ordering) => ordering,
-                None => return false,
-            },
+            (Some(a), Some(b)) if value.is_number() && operand.is_number() => {
+                match a.partial_cmp(&b) {
+                    Some(ordering) => ordering,
+                    None => return false,
+                }
+            }
             _ => return false,
         },
         "Boolean" => match (value.as_bool(), operand.as_bool()) {
             (Some(a), Some(b)) => a.cmp(&b),
             _ => return false,
         },
-        "Timestamp" => match (value.as_str().and_then(parse_timestamp), operand.as_str().and_then(parse_timestamp)) {
+        "Timestamp" => match (
+            value.as_str().and_then(parse_timestamp),
+            operand.as_str().and_then(parse_timestamp),
+        ) {
             (Some(a), Some(b)) => a.cmp(&b),
             _ => return false,
         },
@@ -132,7 +157,9 @@ fn split_operator(operator: &str) -> (&str, &str) {
 }
 
 fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// `*` matches any run of characters; `\*` is a literal star and `\\` a literal backslash.

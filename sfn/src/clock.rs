@@ -87,8 +87,16 @@ pub struct AcceleratedClock {
 impl AcceleratedClock {
     /// `factor` must be positive; values below 1 slow time down.
     pub fn new(factor: f64) -> Self {
-        let factor = if factor.is_finite() && factor > 0.0 { factor } else { 1.0 };
-        AcceleratedClock { started_at: Utc::now(), started: std::time::Instant::now(), factor }
+        let factor = if factor.is_finite() && factor > 0.0 {
+            factor
+        } else {
+            1.0
+        };
+        AcceleratedClock {
+            started_at: Utc::now(),
+            started: std::time::Instant::now(),
+            factor,
+        }
     }
 }
 
@@ -149,7 +157,9 @@ impl VirtualClock {
 
     fn lock(&self) -> MutexGuard<'_, VirtualState> {
         // a panic while holding this lock leaves consistent data (every update is a few assignments)
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn register(&self, duration: Duration, worker: bool) -> BoxFuture<'static, ()> {
@@ -162,13 +172,25 @@ impl VirtualClock {
             let deadline =
                 state.now + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
             state.queue.push(Reverse((deadline, sequence)));
-            state.sleepers.insert(sequence, Sleeper { deadline, sequence, worker, wake: Some(sender) });
+            state.sleepers.insert(
+                sequence,
+                Sleeper {
+                    deadline,
+                    sequence,
+                    worker,
+                    wake: Some(sender),
+                },
+            );
             if worker {
                 state.busy -= 1;
             }
             advance(&mut state);
         }
-        let guard = SleepGuard { clock: self.clone(), sequence, worker };
+        let guard = SleepGuard {
+            clock: self.clone(),
+            sequence,
+            worker,
+        };
         Box::pin(async move {
             let _ = receiver.await;
             drop(guard);
@@ -186,8 +208,12 @@ impl Default for VirtualClock {
 /// is busy again from the moment it is woken (not from when it is polled), so time cannot run past it.
 fn advance(state: &mut VirtualState) {
     while state.busy <= 0 {
-        let Some(Reverse((deadline, sequence))) = state.queue.pop() else { return };
-        let Some(mut sleeper) = state.sleepers.remove(&sequence) else { continue };
+        let Some(Reverse((deadline, sequence))) = state.queue.pop() else {
+            return;
+        };
+        let Some(mut sleeper) = state.sleepers.remove(&sequence) else {
+            continue;
+        };
         debug_assert_eq!(sleeper.sequence, sequence);
         if deadline > state.now {
             state.now = deadline;
@@ -215,9 +241,20 @@ impl Drop for SleepGuard {
         let mut state = self.clock.lock();
         let was_woken = state.woken.remove(&self.sequence);
         if was_woken {
-            // a woken worker keeps the busy count it was given; a woken timer gives it back
+            // a woken worker keeps the busy count it was given; a woken timer gives it back, but time
+            // moves on only later: the timer's owner is typically dropping a sleep raced against it in
+            // the same poll, and that sleep must be cancelled before its deadline can be reached.
             if !self.worker {
                 state.busy -= 1;
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    let clock = self.clock.clone();
+                    drop(state);
+                    runtime.spawn(async move {
+                        tokio::task::yield_now().await;
+                        advance(&mut clock.lock());
+                    });
+                    return;
+                }
             }
         } else {
             // cancelled before its deadline
@@ -259,7 +296,10 @@ mod tests {
         let clock = VirtualClock::starting_at(DateTime::UNIX_EPOCH);
         clock.worker_started();
         clock.sleep(Duration::from_secs(3600)).await;
-        assert_eq!(clock.now(), DateTime::UNIX_EPOCH + chrono::Duration::hours(1));
+        assert_eq!(
+            clock.now(),
+            DateTime::UNIX_EPOCH + chrono::Duration::hours(1)
+        );
     }
 
     #[tokio::test]
@@ -296,7 +336,10 @@ mod tests {
         assert_eq!(clock.now(), DateTime::UNIX_EPOCH);
         clock.worker_finished();
         sleeping.await;
-        assert_eq!(clock.now(), DateTime::UNIX_EPOCH + chrono::Duration::seconds(5));
+        assert_eq!(
+            clock.now(),
+            DateTime::UNIX_EPOCH + chrono::Duration::seconds(5)
+        );
     }
 
     #[tokio::test]
@@ -308,6 +351,9 @@ mod tests {
             _ = clock.sleep(Duration::from_secs(9)) => "slept",
         };
         assert_eq!(outcome, "timeout");
-        assert_eq!(clock.now(), DateTime::UNIX_EPOCH + chrono::Duration::seconds(2));
+        assert_eq!(
+            clock.now(),
+            DateTime::UNIX_EPOCH + chrono::Duration::seconds(2)
+        );
     }
 }

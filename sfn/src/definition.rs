@@ -16,7 +16,8 @@ pub struct StateMachine {
 impl StateMachine {
     /// Parse and check a definition given as JSON text.
     pub fn from_json(text: &str) -> Result<Self, DefinitionError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| DefinitionError::Json(e.to_string()))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| DefinitionError::Json(e.to_string()))?;
         Self::from_value(value)
     }
 
@@ -24,7 +25,9 @@ impl StateMachine {
     pub fn from_value(value: Value) -> Result<Self, DefinitionError> {
         check_model(&value)?;
         check_machine(&value, "the state machine")?;
-        Ok(StateMachine { root: Arc::new(value) })
+        Ok(StateMachine {
+            root: Arc::new(value),
+        })
     }
 
     /// The definition as JSON.
@@ -38,7 +41,9 @@ fn check_model(value: &Value) -> Result<(), DefinitionError> {
     crate::model::check(value)
 }
 
-const STATE_TYPES: &[&str] = &["Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"];
+const STATE_TYPES: &[&str] = &[
+    "Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map",
+];
 
 fn check_machine(machine: &Value, what: &str) -> Result<(), DefinitionError> {
     reject_jsonata(machine, what)?;
@@ -71,13 +76,23 @@ fn check_machine(machine: &Value, what: &str) -> Result<(), DefinitionError> {
         if let Some(default) = state.get("Default").and_then(Value::as_str) {
             targets.push(default);
         }
-        for catcher in state.get("Catch").and_then(Value::as_array).into_iter().flatten() {
+        for catcher in state
+            .get("Catch")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(next) = catcher.get("Next").and_then(Value::as_str) {
                 targets.push(next);
             }
         }
         if kind == "Choice" {
-            for rule in state.get("Choices").and_then(Value::as_array).into_iter().flatten() {
+            for rule in state
+                .get("Choices")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(next) = rule.get("Next").and_then(Value::as_str) {
                     targets.push(next);
                 }
@@ -100,18 +115,30 @@ fn check_machine(machine: &Value, what: &str) -> Result<(), DefinitionError> {
         }
         match kind {
             "Parallel" => {
-                let branches = state.get("Branches").and_then(Value::as_array).ok_or_else(|| {
-                    DefinitionError::Invalid(format!("Parallel state '{name}' has no Branches"))
-                })?;
+                let branches =
+                    state
+                        .get("Branches")
+                        .and_then(Value::as_array)
+                        .ok_or_else(|| {
+                            DefinitionError::Invalid(format!(
+                                "Parallel state '{name}' has no Branches"
+                            ))
+                        })?;
                 for (index, branch) in branches.iter().enumerate() {
                     check_machine(branch, &format!("branch {index} of '{name}'"))?;
                 }
             }
             "Map" => {
-                let processor = state.get("ItemProcessor").or_else(|| state.get("Iterator")).ok_or_else(|| {
-                    DefinitionError::Invalid(format!("Map state '{name}' has no ItemProcessor"))
-                })?;
-                if processor.pointer("/ProcessorConfig/Mode").and_then(Value::as_str) == Some("DISTRIBUTED")
+                let processor = state
+                    .get("ItemProcessor")
+                    .or_else(|| state.get("Iterator"))
+                    .ok_or_else(|| {
+                        DefinitionError::Invalid(format!("Map state '{name}' has no ItemProcessor"))
+                    })?;
+                if processor
+                    .pointer("/ProcessorConfig/Mode")
+                    .and_then(Value::as_str)
+                    == Some("DISTRIBUTED")
                     || state.get("ItemReader").is_some()
                 {
                     return Err(DefinitionError::Invalid(format!(

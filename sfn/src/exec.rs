@@ -8,7 +8,6 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::choice;
@@ -17,9 +16,24 @@ use crate::definition::StateMachine;
 use crate::error::{StatesError, error_equals_matches, names};
 use crate::expr::{apply_template, evaluate_dynamic};
 use crate::history::{Cursor, History, HistoryEvent, text};
-use crate::task::{
-    ResourceKind, TaskContext, TaskHandler, TaskInvocation, classify_resource,
-};
+use crate::task::{ResourceKind, TaskContext, TaskHandler, TaskInvocation, classify_resource};
+
+/// Whether `failures` failed iterations out of `total` exceed what the Map tolerates: with both limits
+/// set, the Map fails only when both are exceeded.
+fn over_threshold(
+    failures: u64,
+    total: usize,
+    count: Option<u64>,
+    percentage: Option<f64>,
+) -> bool {
+    let over_count = count.is_some_and(|limit| failures > limit);
+    let over_percentage =
+        percentage.is_some_and(|limit| (failures as f64) * 100.0 / (total.max(1) as f64) > limit);
+    match (count, percentage) {
+        (Some(_), Some(_)) => over_count && over_percentage,
+        _ => over_count || over_percentage,
+    }
+}
 
 /// Iterations an inline Map runs at once when its MaxConcurrency is 0 (unbounded): AWS runs inline Map
 /// iterations up to about 40 at a time, so do we.
@@ -111,7 +125,10 @@ pub struct Executor {
 impl Executor {
     /// An executor on the system clock.
     pub fn new(handler: Arc<dyn TaskHandler>) -> Self {
-        Executor { handler, clock: Arc::new(SystemClock) }
+        Executor {
+            handler,
+            clock: Arc::new(SystemClock),
+        }
     }
 
     /// The same executor on another clock.
@@ -131,13 +148,19 @@ impl Executor {
         input: Value,
         options: ExecutionOptions,
     ) -> ExecutionResult {
-        let name = options.name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let name = options
+            .name
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let execution_arn = format!(
             "arn:aws:states:{}:{}:execution:{}:{}",
             options.region, options.account_id, options.state_machine_name, name
         );
         let role_arn = options.role_arn.clone().unwrap_or_else(|| {
-            format!("arn:aws:iam::{}:role/{}-role", options.account_id, options.state_machine_name)
+            format!(
+                "arn:aws:iam::{}:role/{}-role",
+                options.account_id, options.state_machine_name
+            )
         });
         let started = self.clock.now();
         let start_time = timestamp(started);
@@ -175,7 +198,19 @@ impl Executor {
         );
         let root = machine.root.clone();
         let timeout = root.get("TimeoutSeconds").and_then(Value::as_u64);
-        let run = async { run_machine(shared.clone(), root, input, Frame { cursor, map_item: None }).await.0 };
+        let run = async {
+            run_machine(
+                shared.clone(),
+                root,
+                input,
+                Frame {
+                    cursor,
+                    map_item: None,
+                },
+            )
+            .await
+            .0
+        };
         let outcome = match timeout {
             Some(seconds) => {
                 let timer = self.clock.timer(Duration::from_secs(seconds));
@@ -207,7 +242,10 @@ impl Executor {
                     &mut cursor,
                     ended,
                     "ExecutionFailed",
-                    Some(("executionFailedEventDetails", json!({"error": failure.error, "cause": failure.cause}))),
+                    Some((
+                        "executionFailedEventDetails",
+                        json!({"error": failure.error, "cause": failure.cause}),
+                    )),
                 );
                 (ExecutionStatus::Failed, None, Some(failure))
             }
@@ -220,7 +258,10 @@ impl Executor {
                     &mut cursor,
                     ended,
                     "ExecutionTimedOut",
-                    Some(("executionTimedOutEventDetails", json!({"error": failure.error, "cause": failure.cause}))),
+                    Some((
+                        "executionTimedOutEventDetails",
+                        json!({"error": failure.error, "cause": failure.cause}),
+                    )),
                 );
                 (ExecutionStatus::TimedOut, None, Some(failure))
             }
@@ -256,7 +297,8 @@ struct Shared {
 
 impl Shared {
     fn record(&self, cursor: &mut Cursor, event_type: &str, details: Option<(&str, Value)>) -> u64 {
-        self.history.record(cursor, self.clock.now(), event_type, details)
+        self.history
+            .record(cursor, self.clock.now(), event_type, details)
     }
 }
 
@@ -277,16 +319,25 @@ fn run_machine(
 ) -> BoxFuture<'static, (Result<Value, StatesError>, Cursor)> {
     Box::pin(async move {
         let Some(states) = machine.get("States").and_then(Value::as_object) else {
-            return (Err(StatesError::runtime("the machine has no States")), frame.cursor);
+            return (
+                Err(StatesError::runtime("the machine has no States")),
+                frame.cursor,
+            );
         };
         let Some(start_at) = str_field(&machine, "StartAt") else {
-            return (Err(StatesError::runtime("the machine has no StartAt")), frame.cursor);
+            return (
+                Err(StatesError::runtime("the machine has no StartAt")),
+                frame.cursor,
+            );
         };
         let mut current = start_at.to_string();
         let mut input = input;
         loop {
             let Some(state) = states.get(&current) else {
-                return (Err(StatesError::runtime(format!("no state named '{current}'"))), frame.cursor);
+                return (
+                    Err(StatesError::runtime(format!("no state named '{current}'"))),
+                    frame.cursor,
+                );
             };
             match run_state(&shared, &current, state, input, &mut frame).await {
                 Ok(Step::Next(next, output)) => {
@@ -309,7 +360,14 @@ fn state_prefix(kind: &str) -> &str {
     kind
 }
 
-fn context_for(shared: &Shared, name: &str, entered: &str, retry_count: u32, frame: &Frame, token: Option<&str>) -> Value {
+fn context_for(
+    shared: &Shared,
+    name: &str,
+    entered: &str,
+    retry_count: u32,
+    frame: &Frame,
+    token: Option<&str>,
+) -> Value {
     let mut context = shared.context_base.clone();
     if let Value::Object(map) = &mut context {
         map.insert(
@@ -317,7 +375,10 @@ fn context_for(shared: &Shared, name: &str, entered: &str, retry_count: u32, fra
             json!({"Name": name, "EnteredTime": entered, "RetryCount": retry_count}),
         );
         if let Some((index, value)) = &frame.map_item {
-            map.insert("Map".into(), json!({"Item": {"Index": index, "Value": value}}));
+            map.insert(
+                "Map".into(),
+                json!({"Item": {"Index": index, "Value": value}}),
+            );
         }
         if let Some(token) = token {
             map.insert("Task".into(), json!({"Token": token}));
@@ -331,7 +392,12 @@ fn str_field<'a>(state: &'a Value, field: &str) -> Option<&'a str> {
 }
 
 /// InputPath / OutputPath: absent → `$`, `null` → `{}`, else the path's value (States.Runtime if none).
-fn apply_filter_path(state: &Value, field: &str, value: &Value, context: &Value) -> Result<Value, StatesError> {
+fn apply_filter_path(
+    state: &Value,
+    field: &str,
+    value: &Value,
+    context: &Value,
+) -> Result<Value, StatesError> {
     match state.get(field) {
         None => Ok(value.clone()),
         Some(Value::Null) => Ok(json!({})),
@@ -344,7 +410,9 @@ fn apply_filter_path(state: &Value, field: &str, value: &Value, context: &Value)
                 ))
             })
         }
-        Some(other) => Err(StatesError::runtime(format!("{field} must be a string or null, got {other}"))),
+        Some(other) => Err(StatesError::runtime(format!(
+            "{field} must be a string or null, got {other}"
+        ))),
     }
 }
 
@@ -359,7 +427,10 @@ fn apply_result_path(
         Some(Value::Null) => Ok(raw_input.clone()),
         Some(Value::String(path)) => {
             let parsed = jsonpath::ReferencePath::parse(path).map_err(|e| {
-                StatesError::new(names::RESULT_PATH_MATCH_FAILURE, format!("Invalid ResultPath '{path}': {e}"))
+                StatesError::new(
+                    names::RESULT_PATH_MATCH_FAILURE,
+                    format!("Invalid ResultPath '{path}': {e}"),
+                )
             })?;
             let mut combined = raw_input.clone();
             parsed.set(&mut combined, result).map_err(|e| {
@@ -370,7 +441,9 @@ fn apply_result_path(
             })?;
             Ok(combined)
         }
-        Some(other) => Err(StatesError::runtime(format!("ResultPath must be a string or null, got {other}"))),
+        Some(other) => Err(StatesError::runtime(format!(
+            "ResultPath must be a string or null, got {other}"
+        ))),
     }
 }
 
@@ -397,7 +470,10 @@ async fn run_state(
     shared.record(
         &mut frame.cursor,
         &format!("{prefix}StateEntered"),
-        Some(("stateEnteredEventDetails", json!({"name": name, "input": text(&raw_input), "inputDetails": {"truncated": false}}))),
+        Some((
+            "stateEnteredEventDetails",
+            json!({"name": name, "input": text(&raw_input), "inputDetails": {"truncated": false}}),
+        )),
     );
 
     match kind.as_str() {
@@ -410,7 +486,12 @@ async fn run_state(
             let step = match kind.as_str() {
                 "Succeed" => {
                     let effective = apply_filter_path(state, "InputPath", &raw_input, &context)?;
-                    Step::End(apply_filter_path(state, "OutputPath", &effective, &context)?)
+                    Step::End(apply_filter_path(
+                        state,
+                        "OutputPath",
+                        &effective,
+                        &context,
+                    )?)
                 }
                 "Pass" => {
                     let effective = apply_filter_path(state, "InputPath", &raw_input, &context)?;
@@ -422,7 +503,10 @@ async fn run_state(
                         effective
                     };
                     let combined = apply_result_path(state.get("ResultPath"), &raw_input, result)?;
-                    next_step(state, apply_filter_path(state, "OutputPath", &combined, &context)?)
+                    next_step(
+                        state,
+                        apply_filter_path(state, "OutputPath", &combined, &context)?,
+                    )
                 }
                 "Wait" => {
                     let effective = apply_filter_path(state, "InputPath", &raw_input, &context)?;
@@ -430,7 +514,10 @@ async fn run_state(
                     if !delay.is_zero() {
                         shared.clock.sleep(delay).await;
                     }
-                    next_step(state, apply_filter_path(state, "OutputPath", &effective, &context)?)
+                    next_step(
+                        state,
+                        apply_filter_path(state, "OutputPath", &effective, &context)?,
+                    )
                 }
                 _ => {
                     let effective = apply_filter_path(state, "InputPath", &raw_input, &context)?;
@@ -441,7 +528,9 @@ async fn run_state(
                         None => {
                             return Err(StatesError::new(
                                 names::NO_CHOICE_MATCHED,
-                                format!("No Choice Rules matched and no Default was specified in state '{name}'"),
+                                format!(
+                                    "No Choice Rules matched and no Default was specified in state '{name}'"
+                                ),
                             ));
                         }
                     }
@@ -461,12 +550,26 @@ async fn run_state(
     }
 
     // Task, Map and Parallel: attempts with Retry, then Catch.
-    let retriers: Vec<Value> = state.get("Retry").and_then(Value::as_array).cloned().unwrap_or_default();
+    let retriers: Vec<Value> = state
+        .get("Retry")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut attempts_per_retrier = vec![0u64; retriers.len()];
     let mut retry_count: u32 = 0;
     loop {
         let context = context_for(shared, name, &entered, retry_count, frame, None);
-        let attempt = run_attempt(shared, name, &kind, state, &raw_input, &context, frame, retry_count).await;
+        let attempt = run_attempt(
+            shared,
+            name,
+            &kind,
+            state,
+            &raw_input,
+            &context,
+            frame,
+            retry_count,
+        )
+        .await;
         let failure = match attempt {
             Ok(output) => {
                 shared.record(
@@ -486,11 +589,19 @@ async fn run_state(
             retrier
                 .get("ErrorEquals")
                 .and_then(Value::as_array)
-                .is_some_and(|names| names.iter().filter_map(Value::as_str).any(|p| error_equals_matches(p, &failure)))
+                .is_some_and(|names| {
+                    names
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .any(|p| error_equals_matches(p, &failure))
+                })
         });
         if let Some(index) = matching {
             let retrier = &retriers[index];
-            let max_attempts = retrier.get("MaxAttempts").and_then(Value::as_u64).unwrap_or(3);
+            let max_attempts = retrier
+                .get("MaxAttempts")
+                .and_then(Value::as_u64)
+                .unwrap_or(3);
             if attempts_per_retrier[index] < max_attempts {
                 let delay = retry_delay(retrier, attempts_per_retrier[index]);
                 attempts_per_retrier[index] += 1;
@@ -507,11 +618,22 @@ async fn run_state(
             catcher
                 .get("ErrorEquals")
                 .and_then(Value::as_array)
-                .is_some_and(|names| names.iter().filter_map(Value::as_str).any(|p| error_equals_matches(p, &failure)))
+                .is_some_and(|names| {
+                    names
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .any(|p| error_equals_matches(p, &failure))
+                })
         });
-        let Some(catcher) = catcher else { return Err(failure) };
+        let Some(catcher) = catcher else {
+            return Err(failure);
+        };
         let next = str_field(catcher, "Next").unwrap_or_default().to_string();
-        let output = apply_result_path(catcher.get("ResultPath"), &raw_input, failure.to_catch_output())?;
+        let output = apply_result_path(
+            catcher.get("ResultPath"),
+            &raw_input,
+            failure.to_catch_output(),
+        )?;
         shared.record(
             &mut frame.cursor,
             &format!("{prefix}StateExited"),
@@ -522,8 +644,14 @@ async fn run_state(
 }
 
 fn retry_delay(retrier: &Value, attempt: u64) -> Duration {
-    let interval = retrier.get("IntervalSeconds").and_then(Value::as_f64).unwrap_or(1.0);
-    let backoff = retrier.get("BackoffRate").and_then(Value::as_f64).unwrap_or(2.0);
+    let interval = retrier
+        .get("IntervalSeconds")
+        .and_then(Value::as_f64)
+        .unwrap_or(1.0);
+    let backoff = retrier
+        .get("BackoffRate")
+        .and_then(Value::as_f64)
+        .unwrap_or(2.0);
     let mut seconds = interval * backoff.powi(attempt.min(64) as i32);
     if let Some(max) = retrier.get("MaxDelaySeconds").and_then(Value::as_f64) {
         seconds = seconds.min(max);
@@ -537,7 +665,11 @@ fn retry_delay(retrier: &Value, attempt: u64) -> Duration {
     Duration::from_secs_f64(seconds.min(31_536_000.0))
 }
 
-fn fail_state_error(state: &Value, input: &Value, context: &Value) -> Result<StatesError, StatesError> {
+fn fail_state_error(
+    state: &Value,
+    input: &Value,
+    context: &Value,
+) -> Result<StatesError, StatesError> {
     let read = |field: &str, path_field: &str| -> Result<String, StatesError> {
         if let Some(value) = str_field(state, field) {
             return Ok(value.to_string());
@@ -556,17 +688,26 @@ fn fail_state_error(state: &Value, input: &Value, context: &Value) -> Result<Sta
             None => Ok(String::new()),
         }
     };
-    Ok(StatesError::new(read("Error", "ErrorPath")?, read("Cause", "CausePath")?))
+    Ok(StatesError::new(
+        read("Error", "ErrorPath")?,
+        read("Cause", "CausePath")?,
+    ))
 }
 
-fn wait_duration(state: &Value, input: &Value, context: &Value, now: DateTime<Utc>) -> Result<Duration, StatesError> {
+fn wait_duration(
+    state: &Value,
+    input: &Value,
+    context: &Value,
+    now: DateTime<Utc>,
+) -> Result<Duration, StatesError> {
     let reference = |path: &str| -> Result<Value, StatesError> {
         let parsed = jsonpath::ReferencePath::parse(path)
             .map_err(|e| StatesError::runtime(format!("Invalid path '{path}': {e}")))?;
-        parsed
-            .get(input, Some(context))
-            .cloned()
-            .ok_or_else(|| StatesError::runtime(format!("The path '{path}' could not be found in the input '{input}'")))
+        parsed.get(input, Some(context)).cloned().ok_or_else(|| {
+            StatesError::runtime(format!(
+                "The path '{path}' could not be found in the input '{input}'"
+            ))
+        })
     };
     let until = |stamp: &str| -> Result<Duration, StatesError> {
         let at = DateTime::parse_from_rfc3339(stamp)
@@ -583,7 +724,9 @@ fn wait_duration(state: &Value, input: &Value, context: &Value, now: DateTime<Ut
     if let Some(path) = str_field(state, "SecondsPath") {
         let value = reference(path)?;
         return value.as_u64().map(Duration::from_secs).ok_or_else(|| {
-            StatesError::runtime(format!("The SecondsPath '{path}' must select a non-negative integer, got {value}"))
+            StatesError::runtime(format!(
+                "The SecondsPath '{path}' must select a non-negative integer, got {value}"
+            ))
         });
     }
     if let Some(stamp) = str_field(state, "Timestamp") {
@@ -592,11 +735,15 @@ fn wait_duration(state: &Value, input: &Value, context: &Value, now: DateTime<Ut
     if let Some(path) = str_field(state, "TimestampPath") {
         let value = reference(path)?;
         let stamp = value.as_str().ok_or_else(|| {
-            StatesError::runtime(format!("The TimestampPath '{path}' must select a string, got {value}"))
+            StatesError::runtime(format!(
+                "The TimestampPath '{path}' must select a string, got {value}"
+            ))
         })?;
         return until(stamp);
     }
-    Err(StatesError::runtime("a Wait state needs Seconds, SecondsPath, Timestamp or TimestampPath"))
+    Err(StatesError::runtime(
+        "a Wait state needs Seconds, SecondsPath, Timestamp or TimestampPath",
+    ))
 }
 
 /// One attempt of a Task, Map or Parallel state: input processing, the work, output processing.
@@ -617,7 +764,11 @@ async fn run_attempt(
             let resource = str_field(state, "Resource").unwrap_or_default();
             let token = matches!(
                 classify_resource(resource),
-                ResourceKind::LambdaInvoke { wait_for_token: true } | ResourceKind::Other { wait_for_token: true }
+                ResourceKind::LambdaInvoke {
+                    wait_for_token: true
+                } | ResourceKind::Other {
+                    wait_for_token: true
+                }
             )
             .then(|| uuid::Uuid::new_v4().to_string());
             let effective = match state.get("Parameters") {
@@ -633,7 +784,17 @@ async fn run_attempt(
                 },
                 None => effective,
             };
-            run_task(shared, name, state, effective, context, frame, retry_count, token).await?
+            run_task(
+                shared,
+                name,
+                state,
+                effective,
+                context,
+                frame,
+                retry_count,
+                token,
+            )
+            .await?
         }
         "Parallel" => {
             let effective = match state.get("Parameters") {
@@ -643,7 +804,11 @@ async fn run_attempt(
             run_parallel(shared, name, state, effective, frame).await?
         }
         "Map" => run_map(shared, name, state, effective, context, frame).await?,
-        other => return Err(StatesError::runtime(format!("unknown state type '{other}'"))),
+        other => {
+            return Err(StatesError::runtime(format!(
+                "unknown state type '{other}'"
+            )));
+        }
     };
     let result = match state.get("ResultSelector") {
         Some(template) => apply_template(template, &result, context)?,
@@ -653,7 +818,13 @@ async fn run_attempt(
     apply_filter_path(state, "OutputPath", &combined, context)
 }
 
-fn timeout_of(state: &Value, field: &str, path_field: &str, input: &Value, context: &Value) -> Result<Option<u64>, StatesError> {
+fn timeout_of(
+    state: &Value,
+    field: &str,
+    path_field: &str,
+    input: &Value,
+    context: &Value,
+) -> Result<Option<u64>, StatesError> {
     if let Some(seconds) = state.get(field) {
         return Ok(seconds.as_u64());
     }
@@ -661,12 +832,14 @@ fn timeout_of(state: &Value, field: &str, path_field: &str, input: &Value, conte
         let value = jsonpath::ReferencePath::parse(path)
             .ok()
             .and_then(|p| p.get(input, Some(context)).cloned())
-            .ok_or_else(|| StatesError::runtime(format!("The {path_field} '{path}' could not be found")))?;
-        return value
-            .as_u64()
-            .filter(|s| *s > 0)
-            .map(Some)
-            .ok_or_else(|| StatesError::runtime(format!("The {path_field} '{path}' must select a positive integer")));
+            .ok_or_else(|| {
+                StatesError::runtime(format!("The {path_field} '{path}' could not be found"))
+            })?;
+        return value.as_u64().filter(|s| *s > 0).map(Some).ok_or_else(|| {
+            StatesError::runtime(format!(
+                "The {path_field} '{path}' must select a positive integer"
+            ))
+        });
     }
     Ok(None)
 }
@@ -686,7 +859,13 @@ async fn run_task(
         .ok_or_else(|| StatesError::runtime(format!("Task state '{name}' has no Resource")))?
         .to_string();
     let kind = classify_resource(&resource);
-    let timeout = timeout_of(state, "TimeoutSeconds", "TimeoutSecondsPath", &effective, context)?;
+    let timeout = timeout_of(
+        state,
+        "TimeoutSeconds",
+        "TimeoutSecondsPath",
+        &effective,
+        context,
+    )?;
     let (scheduled, started, succeeded, failed, timed_out, details_key) = match kind {
         ResourceKind::LambdaArn => (
             "LambdaFunctionScheduled",
@@ -696,7 +875,14 @@ async fn run_task(
             "LambdaFunctionTimedOut",
             "lambdaFunction",
         ),
-        _ => ("TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskFailed", "TaskTimedOut", "task"),
+        _ => (
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSucceeded",
+            "TaskFailed",
+            "TaskTimedOut",
+            "task",
+        ),
     };
     let (resource_type, resource_name) = resource_type_and_name(&resource);
     let scheduled_details = if kind == ResourceKind::LambdaArn {
@@ -712,7 +898,14 @@ async fn run_task(
         }
         details
     };
-    shared.record(&mut frame.cursor, scheduled, Some((&format!("{details_key}ScheduledEventDetails"), scheduled_details)));
+    shared.record(
+        &mut frame.cursor,
+        scheduled,
+        Some((
+            &format!("{details_key}ScheduledEventDetails"),
+            scheduled_details,
+        )),
+    );
     let task_details = |extra: Map<String, Value>| -> Value {
         let mut details = if kind == ResourceKind::LambdaArn {
             Map::new()
@@ -728,7 +921,11 @@ async fn run_task(
     shared.record(
         &mut frame.cursor,
         started,
-        if kind == ResourceKind::LambdaArn { None } else { Some(("taskStartedEventDetails", task_details(Map::new()))) },
+        if kind == ResourceKind::LambdaArn {
+            None
+        } else {
+            Some(("taskStartedEventDetails", task_details(Map::new())))
+        },
     );
     let task_context = TaskContext {
         state_name: name.to_string(),
@@ -739,7 +936,11 @@ async fn run_task(
         map_item_index: frame.map_item.as_ref().map(|(index, _)| *index),
         clock: shared.clock.clone(),
     };
-    let invocation = TaskInvocation { resource: resource.clone(), input: effective, context: task_context };
+    let invocation = TaskInvocation {
+        resource: resource.clone(),
+        input: effective,
+        context: task_context,
+    };
     let call = shared.handler.invoke_task(invocation);
     let outcome = match timeout {
         Some(seconds) => {
@@ -756,14 +957,28 @@ async fn run_task(
             let mut extra = Map::new();
             extra.insert("output".into(), json!(text(&result)));
             extra.insert("outputDetails".into(), json!({"truncated": false}));
-            shared.record(&mut frame.cursor, succeeded, Some((&format!("{details_key}SucceededEventDetails"), task_details(extra))));
+            shared.record(
+                &mut frame.cursor,
+                succeeded,
+                Some((
+                    &format!("{details_key}SucceededEventDetails"),
+                    task_details(extra),
+                )),
+            );
             Ok(result)
         }
         Some(Err(failure)) => {
             let mut extra = Map::new();
             extra.insert("error".into(), json!(failure.error));
             extra.insert("cause".into(), json!(failure.cause));
-            shared.record(&mut frame.cursor, failed, Some((&format!("{details_key}FailedEventDetails"), task_details(extra))));
+            shared.record(
+                &mut frame.cursor,
+                failed,
+                Some((
+                    &format!("{details_key}FailedEventDetails"),
+                    task_details(extra),
+                )),
+            );
             Err(failure)
         }
         None => {
@@ -774,14 +989,26 @@ async fn run_task(
             let mut extra = Map::new();
             extra.insert("error".into(), json!(failure.error));
             extra.insert("cause".into(), json!(failure.cause));
-            shared.record(&mut frame.cursor, timed_out, Some((&format!("{details_key}TimedOutEventDetails"), task_details(extra))));
+            shared.record(
+                &mut frame.cursor,
+                timed_out,
+                Some((
+                    &format!("{details_key}TimedOutEventDetails"),
+                    task_details(extra),
+                )),
+            );
             Err(failure)
         }
     }
 }
 
 fn region_of(shared: &Shared) -> String {
-    shared.execution_arn.split(':').nth(3).unwrap_or("us-east-1").to_string()
+    shared
+        .execution_arn
+        .split(':')
+        .nth(3)
+        .unwrap_or("us-east-1")
+        .to_string()
 }
 
 /// `arn:aws:states:::lambda:invoke` → (`lambda`, `invoke`); other ARNs → (service, rest).
@@ -793,7 +1020,10 @@ fn resource_type_and_name(resource: &str) -> (String, String) {
         return (service, action);
     }
     let parts: Vec<&str> = resource.split(':').collect();
-    (parts.get(2).copied().unwrap_or("unknown").to_string(), resource.to_string())
+    (
+        parts.get(2).copied().unwrap_or("unknown").to_string(),
+        resource.to_string(),
+    )
 }
 
 async fn run_parallel(
@@ -812,26 +1042,34 @@ async fn run_parallel(
     let mut set = JoinSet::new();
     for (index, branch) in branches.into_iter().enumerate() {
         let worker = WorkerGuard::new(shared.clock.clone());
-        let branch_frame = Frame { cursor: frame.cursor, map_item: frame.map_item.clone() };
+        let branch_frame = Frame {
+            cursor: frame.cursor,
+            map_item: frame.map_item.clone(),
+        };
         let future = run_machine(shared.clone(), branch, input.clone(), branch_frame);
         set.spawn(async move {
             let (outcome, _) = future.await;
-            drop(worker);
-            (index, outcome)
+            // the token travels with the result: the parent is busy with it before time may move on
+            (index, outcome, worker)
         });
     }
     let idle = IdleGuard::new(shared.clock.clone());
     let mut results: Vec<Option<Value>> = vec![None; set.len()];
     let mut failure = None;
+    // the token of the failing branch is held until the others are stopped
+    let mut held_token = None;
     while let Some(joined) = set.join_next().await {
         match joined {
-            Ok((index, Ok(output))) => results[index] = Some(output),
-            Ok((_, Err(error))) => {
+            Ok((index, Ok(output), _token)) => results[index] = Some(output),
+            Ok((_, Err(error), token)) => {
                 failure = Some(error);
+                held_token = Some(token);
                 break;
             }
             Err(join_error) => {
-                failure = Some(StatesError::runtime(format!("a branch of '{name}' panicked: {join_error}")));
+                failure = Some(StatesError::runtime(format!(
+                    "a branch of '{name}' panicked: {join_error}"
+                )));
                 break;
             }
         }
@@ -839,17 +1077,26 @@ async fn run_parallel(
     // stop the other branches; a task already handed to the handler is not undone
     set.abort_all();
     while set.join_next().await.is_some() {}
+    drop(held_token);
     drop(idle);
     if let Some(error) = failure {
         shared.record(
             &mut frame.cursor,
             "ParallelStateFailed",
-            Some(("parallelStateFailedEventDetails", json!({"error": error.error, "cause": error.cause}))),
+            Some((
+                "parallelStateFailedEventDetails",
+                json!({"error": error.error, "cause": error.cause}),
+            )),
         );
         return Err(error);
     }
     shared.record(&mut frame.cursor, "ParallelStateSucceeded", None);
-    Ok(Value::Array(results.into_iter().map(|r| r.unwrap_or(Value::Null)).collect()))
+    Ok(Value::Array(
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or(Value::Null))
+            .collect(),
+    ))
 }
 
 async fn run_map(
@@ -867,7 +1114,11 @@ async fn run_map(
             parsed
                 .get(&effective, Some(context))
                 .cloned()
-                .ok_or_else(|| StatesError::runtime(format!("The ItemsPath '{path}' could not be found in the input '{effective}'")))?
+                .ok_or_else(|| {
+                    StatesError::runtime(format!(
+                        "The ItemsPath '{path}' could not be found in the input '{effective}'"
+                    ))
+                })?
         }
         None => effective.clone(),
     };
@@ -876,24 +1127,39 @@ async fn run_map(
             "Map state '{name}': the items must be a JSON array, got {items}"
         )));
     };
-    let selector = state.get("ItemSelector").or_else(|| state.get("Parameters")).cloned();
+    let selector = state
+        .get("ItemSelector")
+        .or_else(|| state.get("Parameters"))
+        .cloned();
     let processor = Arc::new(
         state
             .get("ItemProcessor")
             .or_else(|| state.get("Iterator"))
             .cloned()
-            .ok_or_else(|| StatesError::runtime(format!("Map state '{name}' has no ItemProcessor")))?,
+            .ok_or_else(|| {
+                StatesError::runtime(format!("Map state '{name}' has no ItemProcessor"))
+            })?,
     );
-    let max_concurrency = match state.get("MaxConcurrency").and_then(Value::as_u64).unwrap_or(0) {
+    let max_concurrency = match state
+        .get("MaxConcurrency")
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+    {
         0 => UNBOUNDED_MAP_CONCURRENCY,
         n => n as usize,
     };
     let tolerated_count = state.get("ToleratedFailureCount").and_then(Value::as_u64);
-    let tolerated_percentage = state.get("ToleratedFailurePercentage").and_then(Value::as_f64);
+    let tolerated_percentage = state
+        .get("ToleratedFailurePercentage")
+        .and_then(Value::as_f64);
     let tolerant = tolerated_count.is_some() || tolerated_percentage.is_some();
     let total = items.len();
 
-    shared.record(&mut frame.cursor, "MapStateStarted", Some(("mapStateStartedEventDetails", json!({"length": total}))));
+    shared.record(
+        &mut frame.cursor,
+        "MapStateStarted",
+        Some(("mapStateStartedEventDetails", json!({"length": total}))),
+    );
     let map_started_cursor = frame.cursor;
 
     // item inputs are computed up front: a selector failure fails the Map before any iteration
@@ -903,7 +1169,10 @@ async fn run_map(
             Some(template) => {
                 let mut item_context = context.clone();
                 if let Value::Object(map) = &mut item_context {
-                    map.insert("Map".into(), json!({"Item": {"Index": index, "Value": item}}));
+                    map.insert(
+                        "Map".into(),
+                        json!({"Item": {"Index": index, "Value": item}}),
+                    );
                 }
                 apply_template(template, &effective, &item_context)?
             }
@@ -912,54 +1181,102 @@ async fn run_map(
         inputs.push((index, item, item_input));
     }
 
-    let semaphore = Arc::new(Semaphore::new(max_concurrency));
+    // A pool of min(items, MaxConcurrency) workers takes items in order from a shared queue. Each
+    // worker stays registered with the clock while it has work, and every result carries its own clock
+    // token to the parent, so a virtual clock never moves on while a result is in flight.
+    let queue = Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from(
+        inputs,
+    )));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let failed_count = Arc::new(AtomicU64::new(0));
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
     let mut set = JoinSet::new();
-    for (index, item, item_input) in inputs {
-        let shared_for_task = shared.clone();
+    for _ in 0..max_concurrency.min(total) {
+        let shared = shared.clone();
         let processor = processor.clone();
-        let semaphore = semaphore.clone();
+        let queue = queue.clone();
+        let stop = stop.clone();
+        let failed_count = failed_count.clone();
+        let sender = sender.clone();
         let name = name.to_string();
+        let worker = WorkerGuard::new(shared.clock.clone());
         set.spawn(async move {
-            let Ok(_permit) = semaphore.acquire_owned().await else {
-                return (index, Err(StatesError::runtime("the Map's concurrency limiter closed")));
-            };
-            let _worker = WorkerGuard::new(shared_for_task.clock.clone());
-            let mut cursor = map_started_cursor;
-            shared_for_task.record(
-                &mut cursor,
-                "MapIterationStarted",
-                Some(("mapIterationStartedEventDetails", json!({"name": name, "index": index}))),
-            );
-            let iteration_frame = Frame { cursor, map_item: Some((index, item)) };
-            let outcome = run_machine(shared_for_task.clone(), processor, item_input, iteration_frame).await;
-            let mut cursor = outcome.1;
-            match &outcome.0 {
-                Ok(_) => shared_for_task.record(
+            let _worker = worker;
+            loop {
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+                let Some((index, item, item_input)) = next else {
+                    return;
+                };
+                let mut cursor = map_started_cursor;
+                shared.record(
                     &mut cursor,
-                    "MapIterationSucceeded",
-                    Some(("mapIterationSucceededEventDetails", json!({"name": name, "index": index}))),
-                ),
-                Err(_) => shared_for_task.record(
+                    "MapIterationStarted",
+                    Some((
+                        "mapIterationStartedEventDetails",
+                        json!({"name": name, "index": index}),
+                    )),
+                );
+                let iteration_frame = Frame {
+                    cursor,
+                    map_item: Some((index, item)),
+                };
+                let (outcome, mut cursor) = run_machine(
+                    shared.clone(),
+                    processor.clone(),
+                    item_input,
+                    iteration_frame,
+                )
+                .await;
+                let (event, details) = match &outcome {
+                    Ok(_) => ("MapIterationSucceeded", "mapIterationSucceededEventDetails"),
+                    Err(_) => ("MapIterationFailed", "mapIterationFailedEventDetails"),
+                };
+                shared.record(
                     &mut cursor,
-                    "MapIterationFailed",
-                    Some(("mapIterationFailedEventDetails", json!({"name": name, "index": index}))),
-                ),
-            };
-            (index, outcome.0)
+                    event,
+                    Some((details, json!({"name": name, "index": index}))),
+                );
+                if let Err(error) = &outcome {
+                    let failures = failed_count.fetch_add(1, Ordering::SeqCst) + 1;
+                    if error.is_terminal()
+                        || !tolerant
+                        || over_threshold(failures, total, tolerated_count, tolerated_percentage)
+                    {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                }
+                let token = WorkerGuard::new(shared.clock.clone());
+                if sender.send((index, outcome, token)).is_err() {
+                    return;
+                }
+            }
         });
     }
+    drop(sender);
     let idle = IdleGuard::new(shared.clock.clone());
     let mut results: Vec<Option<Value>> = vec![None; total];
-    let mut failures = 0usize;
+    let mut failures = 0u64;
     let mut failure: Option<StatesError> = None;
-    while let Some(joined) = set.join_next().await {
-        let (index, outcome) = match joined {
-            Ok(done) => done,
-            Err(join_error) => {
-                failure = Some(StatesError::runtime(format!("an iteration of '{name}' panicked: {join_error}")));
-                break;
+    let mut held_token = None;
+    while let Some((index, outcome, token)) = receiver.recv().await {
+        // a result's token is dropped once it is dealt with; for the failure that ends the Map, only
+        // after the other iterations are stopped
+        let ends_map = match &outcome {
+            Ok(_) => false,
+            Err(error) => {
+                error.is_terminal()
+                    || !tolerant
+                    || over_threshold(failures + 1, total, tolerated_count, tolerated_percentage)
             }
         };
+        if ends_map {
+            held_token = Some(token);
+        } else {
+            drop(token);
+        }
         match outcome {
             Ok(output) => results[index] = Some(output),
             Err(error) if error.is_terminal() || !tolerant => {
@@ -968,17 +1285,12 @@ async fn run_map(
             }
             Err(error) => {
                 failures += 1;
-                let over_count = tolerated_count.is_some_and(|limit| failures as u64 > limit);
-                let over_percentage = tolerated_percentage
-                    .is_some_and(|limit| (failures as f64) * 100.0 / (total as f64) > limit);
-                let over = match (tolerated_count, tolerated_percentage) {
-                    (Some(_), Some(_)) => over_count && over_percentage,
-                    _ => over_count || over_percentage,
-                };
-                if over {
+                if over_threshold(failures, total, tolerated_count, tolerated_percentage) {
                     failure = Some(StatesError::new(
                         names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                        format!("The Map state '{name}' had {failures} failed iteration(s), more than it tolerates"),
+                        format!(
+                            "The Map state '{name}' had {failures} failed iteration(s), more than it tolerates"
+                        ),
                     ));
                     break;
                 }
@@ -986,18 +1298,32 @@ async fn run_map(
             }
         }
     }
+    if failure.is_none() && results.iter().any(Option::is_none) {
+        failure = Some(StatesError::runtime(format!(
+            "an iteration of '{name}' ended without a result"
+        )));
+    }
+    drop(receiver);
     set.abort_all();
     while set.join_next().await.is_some() {}
+    drop(held_token);
     drop(idle);
     if let Some(error) = failure {
         shared.record(
             &mut frame.cursor,
             "MapStateFailed",
-            Some(("mapStateFailedEventDetails", json!({"error": error.error, "cause": error.cause}))),
+            Some((
+                "mapStateFailedEventDetails",
+                json!({"error": error.error, "cause": error.cause}),
+            )),
         );
         return Err(error);
     }
     shared.record(&mut frame.cursor, "MapStateSucceeded", None);
-    Ok(Value::Array(results.into_iter().map(|r| r.unwrap_or(Value::Null)).collect()))
+    Ok(Value::Array(
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or(Value::Null))
+            .collect(),
+    ))
 }
-

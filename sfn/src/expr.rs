@@ -16,11 +16,17 @@ pub(crate) enum Arg {
 /// Parse `States.Name(arg, ...)`. String literals take `\'` and `\\`; `\{` and `\}` are kept for
 /// `States.Format`, which gives them their meaning.
 pub(crate) fn parse_call(text: &str) -> Result<Arg, String> {
-    let mut parser = Parser { chars: text.chars().collect(), pos: 0 };
+    let mut parser = Parser {
+        chars: text.chars().collect(),
+        pos: 0,
+    };
     let call = parser.call()?;
     parser.skip_spaces();
     if parser.pos != parser.chars.len() {
-        return Err(format!("unexpected text after the call at position {}", parser.pos));
+        return Err(format!(
+            "unexpected text after the call at position {}",
+            parser.pos
+        ));
     }
     Ok(call)
 }
@@ -42,7 +48,10 @@ impl Parser {
     fn call(&mut self) -> Result<Arg, String> {
         self.skip_spaces();
         let start = self.pos;
-        while self.peek().is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '_') {
+        while self
+            .peek()
+            .is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '_')
+        {
             self.pos += 1;
         }
         let name: String = self.chars[start..self.pos].iter().collect();
@@ -81,7 +90,10 @@ impl Parser {
             Some('S') => self.call(),
             Some(_) => {
                 let start = self.pos;
-                while self.peek().is_some_and(|c| c != ',' && c != ')' && !c.is_whitespace()) {
+                while self
+                    .peek()
+                    .is_some_and(|c| c != ',' && c != ')' && !c.is_whitespace())
+                {
                     self.pos += 1;
                 }
                 let word: String = self.chars[start..self.pos].iter().collect();
@@ -143,12 +155,20 @@ impl Parser {
             }
             self.pos += 1;
         }
-        self.chars[start..self.pos].iter().collect::<String>().trim().to_string()
+        self.chars[start..self.pos]
+            .iter()
+            .collect::<String>()
+            .trim()
+            .to_string()
     }
 }
 
 /// Evaluate the value of a `.$` field against the effective input and the context object.
-pub(crate) fn evaluate_dynamic(text: &str, input: &Value, context: &Value) -> Result<Value, StatesError> {
+pub(crate) fn evaluate_dynamic(
+    text: &str,
+    input: &Value,
+    context: &Value,
+) -> Result<Value, StatesError> {
     let trimmed = text.trim();
     if trimmed.starts_with("States.") {
         let call = parse_call(trimmed).map_err(|reason| {
@@ -165,7 +185,11 @@ fn resolve_path(path: &str, input: &Value, context: &Value) -> Result<Value, Sta
     parsed.resolve(input, Some(context)).map_err(|_| {
         StatesError::parameter_path(format!(
             "The JSONPath '{path}' could not be found in the input '{}'",
-            if path.starts_with("$$") { context } else { input }
+            if path.starts_with("$$") {
+                context
+            } else {
+                input
+            }
         ))
     })
 }
@@ -186,14 +210,20 @@ fn evaluate_arg(arg: &Arg, input: &Value, context: &Value) -> Result<Value, Stat
 
 /// Apply a payload template (Parameters, ResultSelector, ItemSelector): keys ending in `.$` are
 /// evaluated, nested objects recursively; arrays and other values are copied.
-pub(crate) fn apply_template(template: &Value, input: &Value, context: &Value) -> Result<Value, StatesError> {
+pub(crate) fn apply_template(
+    template: &Value,
+    input: &Value,
+    context: &Value,
+) -> Result<Value, StatesError> {
     match template {
         Value::Object(fields) => {
             let mut out = serde_json::Map::with_capacity(fields.len());
             for (key, value) in fields {
                 if let Some(name) = key.strip_suffix(".$") {
                     let text = value.as_str().ok_or_else(|| {
-                        StatesError::parameter_path(format!("The value of '{key}' must be a path or an intrinsic function"))
+                        StatesError::parameter_path(format!(
+                            "The value of '{key}' must be a path or an intrinsic function"
+                        ))
                     })?;
                     out.insert(name.to_string(), evaluate_dynamic(text, input, context)?);
                 } else {
@@ -213,7 +243,8 @@ mod tests {
 
     #[test]
     fn parses_nested_calls_paths_and_literals() {
-        let call = parse_call("States.Format('a\\'b {}', $.x[0], States.Array(1, null, 'z'))").unwrap();
+        let call =
+            parse_call("States.Format('a\\'b {}', $.x[0], States.Array(1, null, 'z'))").unwrap();
         assert_eq!(
             call,
             Arg::Call(
@@ -223,7 +254,11 @@ mod tests {
                     Arg::Path("$.x[0]".into()),
                     Arg::Call(
                         "States.Array".into(),
-                        vec![Arg::Literal(json!(1)), Arg::Literal(json!(null)), Arg::Literal(json!("z"))]
+                        vec![
+                            Arg::Literal(json!(1)),
+                            Arg::Literal(json!(null)),
+                            Arg::Literal(json!("z"))
+                        ]
                     ),
                 ]
             )

@@ -49,7 +49,10 @@ impl History {
         event_type: &str,
         details: Option<(&str, Value)>,
     ) -> u64 {
-        let mut events = self.events.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut events = self
+            .events
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let id = events.len() as u64 + 1;
         let mut map = Map::new();
         if let Some((key, value)) = details {
@@ -67,7 +70,10 @@ impl History {
     }
 
     pub(crate) fn snapshot(&self) -> Vec<HistoryEvent> {
-        self.events.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.events
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 }
 

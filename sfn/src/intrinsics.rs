@@ -19,7 +19,11 @@ fn fail(function: &str, message: impl std::fmt::Display) -> StatesError {
 
 fn arity(function: &str, args: &[Value], min: usize, max: usize) -> Result<(), StatesError> {
     if args.len() < min || args.len() > max {
-        let expected = if min == max { min.to_string() } else { format!("{min} to {max}") };
+        let expected = if min == max {
+            min.to_string()
+        } else {
+            format!("{min} to {max}")
+        };
         return Err(fail(
             function,
             format!("expected {expected} argument(s), got {}", args.len()),
@@ -29,15 +33,33 @@ fn arity(function: &str, args: &[Value], min: usize, max: usize) -> Result<(), S
 }
 
 fn string_arg<'a>(function: &str, args: &'a [Value], index: usize) -> Result<&'a str, StatesError> {
-    args[index]
-        .as_str()
-        .ok_or_else(|| fail(function, format!("argument {} must be a string, got {}", index + 1, args[index])))
+    args[index].as_str().ok_or_else(|| {
+        fail(
+            function,
+            format!(
+                "argument {} must be a string, got {}",
+                index + 1,
+                args[index]
+            ),
+        )
+    })
 }
 
-fn array_arg<'a>(function: &str, args: &'a [Value], index: usize) -> Result<&'a Vec<Value>, StatesError> {
-    args[index]
-        .as_array()
-        .ok_or_else(|| fail(function, format!("argument {} must be an array, got {}", index + 1, args[index])))
+fn array_arg<'a>(
+    function: &str,
+    args: &'a [Value],
+    index: usize,
+) -> Result<&'a Vec<Value>, StatesError> {
+    args[index].as_array().ok_or_else(|| {
+        fail(
+            function,
+            format!(
+                "argument {} must be an array, got {}",
+                index + 1,
+                args[index]
+            ),
+        )
+    })
 }
 
 fn integer_arg(function: &str, args: &[Value], index: usize) -> Result<i64, StatesError> {
@@ -51,10 +73,17 @@ fn integer_arg(function: &str, args: &[Value], index: usize) -> Result<i64, Stat
     {
         return Ok(float as i64);
     }
-    Err(fail(function, format!("argument {} must be an integer, got {value}", index + 1)))
+    Err(fail(
+        function,
+        format!("argument {} must be an integer, got {value}", index + 1),
+    ))
 }
 
-fn bounded_string<'a>(function: &str, args: &'a [Value], index: usize) -> Result<&'a str, StatesError> {
+fn bounded_string<'a>(
+    function: &str,
+    args: &'a [Value],
+    index: usize,
+) -> Result<&'a str, StatesError> {
     let text = string_arg(function, args, index)?;
     if text.chars().count() > MAX_STRING_CHARS {
         return Err(fail(
@@ -72,7 +101,8 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
         "States.StringToJson" => {
             arity(name, args, 1, 1)?;
             let text = string_arg(name, args, 0)?;
-            serde_json::from_str(text).map_err(|e| fail(name, format!("the string is not JSON: {e}")))
+            serde_json::from_str(text)
+                .map_err(|e| fail(name, format!("the string is not JSON: {e}")))
         }
         "States.JsonToString" => {
             arity(name, args, 1, 1)?;
@@ -87,18 +117,26 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
                 return Err(fail(name, "the chunk size must be a positive integer"));
             }
             Ok(Value::Array(
-                items.chunks(size as usize).map(|chunk| Value::Array(chunk.to_vec())).collect(),
+                items
+                    .chunks(size as usize)
+                    .map(|chunk| Value::Array(chunk.to_vec()))
+                    .collect(),
             ))
         }
         "States.ArrayContains" => {
             arity(name, args, 2, 2)?;
             let items = array_arg(name, args, 0)?;
-            Ok(Value::Bool(items.iter().any(|item| json_equal(item, &args[1]))))
+            Ok(Value::Bool(
+                items.iter().any(|item| json_equal(item, &args[1])),
+            ))
         }
         "States.ArrayRange" => {
             arity(name, args, 3, 3)?;
-            let (first, last, step) =
-                (integer_arg(name, args, 0)?, integer_arg(name, args, 1)?, integer_arg(name, args, 2)?);
+            let (first, last, step) = (
+                integer_arg(name, args, 0)?,
+                integer_arg(name, args, 1)?,
+                integer_arg(name, args, 2)?,
+            );
             if step == 0 {
                 return Err(fail(name, "the step must not be 0"));
             }
@@ -106,7 +144,10 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
             let mut current = first;
             while (step > 0 && current <= last) || (step < 0 && current >= last) {
                 if items.len() == MAX_RANGE_ITEMS {
-                    return Err(fail(name, format!("the range exceeds {MAX_RANGE_ITEMS} items")));
+                    return Err(fail(
+                        name,
+                        format!("the range exceeds {MAX_RANGE_ITEMS} items"),
+                    ));
                 }
                 items.push(Value::from(current));
                 current += step;
@@ -121,7 +162,13 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
                 return Err(fail(name, "the index must not be negative"));
             }
             items.get(index as usize).cloned().ok_or_else(|| {
-                fail(name, format!("the index {index} is out of bounds (length {})", items.len()))
+                fail(
+                    name,
+                    format!(
+                        "the index {index} is out of bounds (length {})",
+                        items.len()
+                    ),
+                )
             })
         }
         "States.ArrayLength" => {
@@ -141,7 +188,9 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
         "States.Base64Encode" => {
             arity(name, args, 1, 1)?;
             let text = bounded_string(name, args, 0)?;
-            Ok(Value::String(base64::engine::general_purpose::STANDARD.encode(text.as_bytes())))
+            Ok(Value::String(
+                base64::engine::general_purpose::STANDARD.encode(text.as_bytes()),
+            ))
         }
         "States.Base64Decode" => {
             arity(name, args, 1, 1)?;
@@ -161,7 +210,10 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
                 other => other.to_string(),
             };
             if data.chars().count() > MAX_STRING_CHARS {
-                return Err(fail(name, format!("the data exceeds {MAX_STRING_CHARS} characters")));
+                return Err(fail(
+                    name,
+                    format!("the data exceeds {MAX_STRING_CHARS} characters"),
+                ));
             }
             let algorithm = string_arg(name, args, 1)?;
             let digest = match algorithm {
@@ -173,7 +225,9 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
                 other => {
                     return Err(fail(
                         name,
-                        format!("unsupported algorithm '{other}' (MD5, SHA-1, SHA-256, SHA-384, SHA-512)"),
+                        format!(
+                            "unsupported algorithm '{other}' (MD5, SHA-1, SHA-256, SHA-384, SHA-512)"
+                        ),
                     ));
                 }
             };
@@ -189,7 +243,12 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
                 Value::Bool(true) => {
                     return Err(fail(name, "only the shallow merge (false) is supported"));
                 }
-                other => return Err(fail(name, format!("the third argument must be a boolean, got {other}"))),
+                other => {
+                    return Err(fail(
+                        name,
+                        format!("the third argument must be a boolean, got {other}"),
+                    ));
+                }
             }
             let mut merged: Map<String, Value> = left.clone();
             for (key, value) in right {
@@ -236,7 +295,9 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
             arity(name, args, 0, 0)?;
             Ok(Value::String(uuid::Uuid::new_v4().to_string()))
         }
-        other => Err(StatesError::intrinsic(format!("unknown intrinsic function '{other}'"))),
+        other => Err(StatesError::intrinsic(format!(
+            "unknown intrinsic function '{other}'"
+        ))),
     }
 }
 
@@ -265,11 +326,16 @@ fn format(args: &[Value]) -> Result<Value, StatesError> {
                 used += 1;
                 match value {
                     Value::String(text) => out.push_str(text),
-                    Value::Number(_) | Value::Bool(_) | Value::Null => out.push_str(&value.to_string()),
+                    Value::Number(_) | Value::Bool(_) | Value::Null => {
+                        out.push_str(&value.to_string())
+                    }
                     _ => {
                         return Err(fail(
                             NAME,
-                            format!("argument {} must be a string, number, boolean or null", used + 1),
+                            format!(
+                                "argument {} must be a string, number, boolean or null",
+                                used + 1
+                            ),
                         ));
                     }
                 }
@@ -278,7 +344,10 @@ fn format(args: &[Value]) -> Result<Value, StatesError> {
         }
     }
     if values.next().is_some() {
-        return Err(fail(NAME, "the template has fewer placeholders than arguments"));
+        return Err(fail(
+            NAME,
+            "the template has fewer placeholders than arguments",
+        ));
     }
     Ok(Value::String(out))
 }
@@ -295,7 +364,9 @@ pub(crate) fn json_equal(left: &Value, right: &Value) -> bool {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| json_equal(x, y))
         }
         (Value::Object(a), Value::Object(b)) => {
-            a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| json_equal(v, w)))
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(k, v)| b.get(k).is_some_and(|w| json_equal(v, w)))
         }
         _ => left == right,
     }

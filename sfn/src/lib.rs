@@ -38,9 +38,11 @@ pub mod template;
 pub use clock::{AcceleratedClock, Clock, SystemClock, VirtualClock};
 pub use definition::StateMachine;
 pub use error::{DefinitionError, StatesError};
-pub use exec::{ExecutionOptions, ExecutionResult, ExecutionStatus, Executor, UNBOUNDED_MAP_CONCURRENCY};
+pub use exec::{
+    ExecutionOptions, ExecutionResult, ExecutionStatus, Executor, UNBOUNDED_MAP_CONCURRENCY,
+};
 pub use history::HistoryEvent;
 pub use task::{
-    FunctionCall, ResourceCall, TaskContext, TaskHandler, TaskInvocation, TaskRequest, default_invoke_task,
-    handler_fn,
+    FunctionCall, ResourceCall, TaskContext, TaskHandler, TaskInvocation, TaskRequest,
+    default_invoke_task, handler_fn,
 };

@@ -73,7 +73,11 @@ pub struct MockFunctionError {
 
 impl MockResponse {
     /// The answer to an invocation whose input was `input`.
-    pub async fn answer(&self, input: &Value, clock: &dyn crate::Clock) -> Result<Value, StatesError> {
+    pub async fn answer(
+        &self,
+        input: &Value,
+        clock: &dyn crate::Clock,
+    ) -> Result<Value, StatesError> {
         if let Some(seconds) = self.delay_seconds
             && seconds > 0.0
             && seconds.is_finite()
@@ -139,16 +143,26 @@ pub struct ResponseSequence {
 impl ResponseSequence {
     pub fn from_list(responses: Vec<MockResponse>) -> Self {
         ResponseSequence {
-            ranges: responses.into_iter().enumerate().map(|(i, r)| (i, i, r)).collect(),
+            ranges: responses
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| (i, i, r))
+                .collect(),
         }
     }
 
-    fn from_keys(name: &str, keyed: &BTreeMap<String, MockResponse>) -> Result<Self, MockConfigError> {
+    fn from_keys(
+        name: &str,
+        keyed: &BTreeMap<String, MockResponse>,
+    ) -> Result<Self, MockConfigError> {
         let mut ranges = Vec::new();
         for (key, response) in keyed {
             let bad = || MockConfigError::BadKey(name.to_string(), key.clone());
             let (from, to) = match key.split_once('-') {
-                Some((a, b)) => (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?),
+                Some((a, b)) => (
+                    a.trim().parse().map_err(|_| bad())?,
+                    b.trim().parse().map_err(|_| bad())?,
+                ),
                 None => {
                     let n: usize = key.trim().parse().map_err(|_| bad())?;
                     (n, n)
@@ -196,7 +210,11 @@ impl MockHandler {
     }
 
     /// Answer Lambda function `function` (its payload; the interpreter wraps it).
-    pub fn mock_function(mut self, function: impl Into<String>, responses: ResponseSequence) -> Self {
+    pub fn mock_function(
+        mut self,
+        function: impl Into<String>,
+        responses: ResponseSequence,
+    ) -> Self {
         self.functions.insert(function.into(), responses);
         self
     }
@@ -208,31 +226,51 @@ impl MockHandler {
         state_machine: Option<&str>,
         test_case: Option<&str>,
     ) -> Result<Self, MockConfigError> {
-        let file: MockFile = serde_json::from_str(text).map_err(|e| MockConfigError::Format(e.to_string()))?;
+        let file: MockFile =
+            serde_json::from_str(text).map_err(|e| MockConfigError::Format(e.to_string()))?;
         let machine_name = match state_machine {
             Some(name) => name.to_string(),
-            None if file.state_machines.len() == 1 => file.state_machines.keys().next().cloned().unwrap_or_default(),
+            None if file.state_machines.len() == 1 => file
+                .state_machines
+                .keys()
+                .next()
+                .cloned()
+                .unwrap_or_default(),
             None => return Err(MockConfigError::Ambiguous("--state-machine-name")),
         };
         let known = |keys: Vec<&String>| keys.into_iter().cloned().collect::<Vec<_>>().join(", ");
         let machine = file.state_machines.get(&machine_name).ok_or_else(|| {
-            MockConfigError::UnknownStateMachine(machine_name.clone(), known(file.state_machines.keys().collect()))
+            MockConfigError::UnknownStateMachine(
+                machine_name.clone(),
+                known(file.state_machines.keys().collect()),
+            )
         })?;
         let case_name = match test_case {
             Some(name) => name.to_string(),
-            None if machine.test_cases.len() == 1 => machine.test_cases.keys().next().cloned().unwrap_or_default(),
+            None if machine.test_cases.len() == 1 => machine
+                .test_cases
+                .keys()
+                .next()
+                .cloned()
+                .unwrap_or_default(),
             None => return Err(MockConfigError::Ambiguous("--test-case")),
         };
         let case = machine.test_cases.get(&case_name).ok_or_else(|| {
-            MockConfigError::UnknownTestCase(machine_name.clone(), case_name.clone(), known(machine.test_cases.keys().collect()))
+            MockConfigError::UnknownTestCase(
+                machine_name.clone(),
+                case_name.clone(),
+                known(machine.test_cases.keys().collect()),
+            )
         })?;
         let mut handler = MockHandler::new();
         for (state, response_name) in case {
-            let keyed = file
-                .mocked_responses
-                .get(response_name)
-                .ok_or_else(|| MockConfigError::UnknownResponse(case_name.clone(), response_name.clone()))?;
-            handler = handler.mock_state(state.clone(), ResponseSequence::from_keys(response_name, keyed)?);
+            let keyed = file.mocked_responses.get(response_name).ok_or_else(|| {
+                MockConfigError::UnknownResponse(case_name.clone(), response_name.clone())
+            })?;
+            handler = handler.mock_state(
+                state.clone(),
+                ResponseSequence::from_keys(response_name, keyed)?,
+            );
         }
         Ok(handler)
     }
@@ -259,11 +297,16 @@ impl TaskHandler for MockHandler {
             .push((task.context.state_name.clone(), task.input.clone()));
         match self.states.get(&task.context.state_name) {
             Some(sequence) => {
-                let invocation = self.next_invocation(&format!("state:{}", task.context.state_name));
+                let invocation =
+                    self.next_invocation(&format!("state:{}", task.context.state_name));
                 let response = sequence.get(invocation).cloned();
                 Box::pin(async move {
                     match response {
-                        Some(response) => response.answer(&task.input, task.context.clock.as_ref()).await,
+                        Some(response) => {
+                            response
+                                .answer(&task.input, task.context.clock.as_ref())
+                                .await
+                        }
                         None => Ok(Value::Null),
                     }
                 })
@@ -284,7 +327,11 @@ impl TaskHandler for MockHandler {
         let response = sequence.get(invocation).cloned();
         Box::pin(async move {
             match response {
-                Some(response) => response.answer(&call.payload, call.context.clock.as_ref()).await,
+                Some(response) => {
+                    response
+                        .answer(&call.payload, call.context.clock.as_ref())
+                        .await
+                }
                 None => Ok(Value::Null),
             }
         })

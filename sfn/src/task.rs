@@ -149,7 +149,11 @@ pub fn default_invoke_task<H: TaskHandler + ?Sized>(
                 function: function.to_string(),
                 function_name,
                 qualifier,
-                payload: task.input.get("Payload").cloned().unwrap_or_else(|| json!({})),
+                payload: task
+                    .input
+                    .get("Payload")
+                    .cloned()
+                    .unwrap_or_else(|| json!({})),
                 context: task.context,
             };
             let invoked = handler.invoke_function(call);
@@ -158,7 +162,10 @@ pub fn default_invoke_task<H: TaskHandler + ?Sized>(
                 if wait_for_token {
                     Ok(payload)
                 } else {
-                    Ok(lambda_invoke_response(payload, &uuid::Uuid::new_v4().to_string()))
+                    Ok(lambda_invoke_response(
+                        payload,
+                        &uuid::Uuid::new_v4().to_string(),
+                    ))
                 }
             })
         }
@@ -319,11 +326,15 @@ mod tests {
     fn resource_forms_are_told_apart() {
         assert_eq!(
             classify_resource("arn:aws:states:::lambda:invoke"),
-            ResourceKind::LambdaInvoke { wait_for_token: false }
+            ResourceKind::LambdaInvoke {
+                wait_for_token: false
+            }
         );
         assert_eq!(
             classify_resource("arn:aws:states:::lambda:invoke.waitForTaskToken"),
-            ResourceKind::LambdaInvoke { wait_for_token: true }
+            ResourceKind::LambdaInvoke {
+                wait_for_token: true
+            }
         );
         assert_eq!(
             classify_resource("arn:aws:lambda:us-east-1:123456789012:function:is-item-in-stock"),
@@ -331,14 +342,19 @@ mod tests {
         );
         assert_eq!(
             classify_resource("arn:aws:states:::dynamodb:putItem"),
-            ResourceKind::Other { wait_for_token: false }
+            ResourceKind::Other {
+                wait_for_token: false
+            }
         );
     }
 
     #[test]
     fn function_references_give_name_and_qualifier() {
         assert_eq!(parse_function_reference("my-fn"), ("my-fn".into(), None));
-        assert_eq!(parse_function_reference("my-fn:live"), ("my-fn".into(), Some("live".into())));
+        assert_eq!(
+            parse_function_reference("my-fn:live"),
+            ("my-fn".into(), Some("live".into()))
+        );
         assert_eq!(
             parse_function_reference("arn:aws:lambda:us-east-1:123456789012:function:my-fn:7"),
             ("my-fn".into(), Some("7".into()))
