@@ -444,7 +444,9 @@ impl<'a> Parser<'a> {
     /// Whether only spaces and tabs precede `offset` on its line (`#set` then eats them).
     fn line_prefix_is_blank(&self, offset: usize) -> bool {
         let line_start = self.src[..offset].rfind('\n').map_or(0, |i| i + 1);
-        self.src[line_start..offset].bytes().all(|b| b == b' ' || b == b'\t')
+        self.src[line_start..offset]
+            .bytes()
+            .all(|b| b == b' ' || b == b'\t')
     }
 
     fn directive_condition(&mut self, directive: &str) -> Result<Expr, ParseError> {
