@@ -215,6 +215,7 @@ step "uploading the zips and rewriting the code locations (aws cloudformation pa
 aws cloudformation package --template-file "$template_file" --s3-bucket "$bucket" \
     --s3-prefix "$stack_name" --output-template-file "$packaged_file" >/dev/null \
     || die "aws cloudformation package failed (see above)"
+printf '\n'  # the CLI's upload progress ends without a newline
 info "packaged template: ${packaged_file#"$repo_root"/}"
 
 previous_status="$(stack_status)"
