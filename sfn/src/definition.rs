@@ -23,8 +23,9 @@ impl StateMachine {
 
     /// Check a definition given as a JSON value.
     pub fn from_value(value: Value) -> Result<Self, DefinitionError> {
-        check_model(&value)?;
+        // JSONata first: its error says plainly that the query language is not supported
         check_machine(&value, "the state machine")?;
+        check_model(&value)?;
         Ok(StateMachine {
             root: Arc::new(value),
         })

@@ -313,7 +313,7 @@ fn format(args: &[Value]) -> Result<Value, StatesError> {
     let mut used = 0;
     while let Some(c) = chars.next() {
         match c {
-            '\\' if matches!(chars.peek(), Some('{') | Some('}')) => {
+            '\\' if matches!(chars.peek(), Some('{') | Some('}') | Some('\\')) => {
                 if let Some(escaped) = chars.next() {
                     out.push(escaped);
                 }
