@@ -154,9 +154,12 @@ pub async fn run_workflow(
     }
 
     if faults.fail_while_reserving {
+        // Even lines race the compensation; odd lines arrive after it finished (an invocation Lambda
+        // was still running when the branch failed). Only the fence stops the late ones.
         let in_flight: Vec<_> = lines
             .iter()
             .enumerate()
+            .filter(|(index, _)| index % 2 == 0)
             .map(|(index, line)| {
                 let shop = shop.clone();
                 let payload = line_payload(order_id, index, line);
@@ -166,12 +169,22 @@ pub async fn run_workflow(
         invoke(shop, names::CANCEL_ORDER, order.clone())
             .await
             .expect("cancel-order succeeds");
+        for (index, line) in lines.iter().enumerate().filter(|(index, _)| index % 2 == 1) {
+            let late = invoke(
+                shop,
+                names::UPDATE_ITEM_STOCK,
+                line_payload(order_id, index, line),
+            )
+            .await;
+            let error = late.expect_err("a reservation after the compensation is refused");
+            assert_eq!(error.error_type, "OrderCancelled", "{error:?}");
+        }
         for reservation in join_all(in_flight).await {
             if let Err(error) = reservation.expect("task ran") {
                 assert!(
                     ["OrderCancelled", "OutOfStock", "ItemNotFound"]
                         .contains(&error.error_type.as_str()),
-                    "a late reservation fails with a routed error, got {error:?}"
+                    "a racing reservation fails with a routed error, got {error:?}"
                 );
             }
         }
