@@ -6,6 +6,9 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use asl::ValidationContext;
+
+use crate::aws::lambda::Function;
 use crate::error::SynthError;
 use crate::expr::Expr;
 use crate::template::{Handle, Resource, Template};
@@ -58,7 +61,7 @@ pub struct TracingConfiguration {
 #[serde(rename_all = "PascalCase")]
 pub struct StateMachine {
     pub state_machine_type: StateMachineType,
-    pub definition: Value,
+    pub definition: asl::StateMachine,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub definition_substitutions: IndexMap<String, Expr>,
     pub role_arn: Expr,
@@ -101,12 +104,12 @@ pub fn placeholders(document: &Value) -> BTreeSet<String> {
 impl Resource for StateMachine {
     const TYPE: &'static str = "AWS::StepFunctions::StateMachine";
 
-    fn check(&self, logical_id: &str, _template: &Template) -> Result<(), SynthError> {
+    fn check(&self, logical_id: &str, template: &Template) -> Result<(), SynthError> {
         let fail = |message: String| SynthError::StateMachine {
             logical_id: logical_id.to_owned(),
             message,
         };
-        let used = placeholders(&self.definition);
+        let used = placeholders(&self.definition.to_value());
         for name in &used {
             if !self.definition_substitutions.contains_key(name) {
                 return Err(fail(format!(
@@ -121,7 +124,31 @@ impl Resource for StateMachine {
                 )));
             }
         }
-        Ok(())
+        // A task may only invoke a function of this template: the substitutions whose value is the ARN of
+        // one of its AWS::Lambda::Function resources.
+        let functions = self
+            .definition_substitutions
+            .iter()
+            .filter(|(_, value)| match value {
+                Expr::GetAtt(target, "Arn") | Expr::Ref(target) => {
+                    template.resource_type(target) == Some(Function::TYPE)
+                }
+                _ => false,
+            })
+            .map(|(key, _)| key);
+        let context = ValidationContext::new()
+            .require_known_functions()
+            .with_substitutions(functions);
+        asl::validate(&self.definition, &context).map_err(|problems| {
+            fail(format!(
+                "the definition is not valid:\n  {}",
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n  ")
+            ))
+        })
     }
 }
 

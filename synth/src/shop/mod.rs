@@ -20,8 +20,9 @@ use crate::error::SynthError;
 use crate::expr::{Condition, Expr};
 use crate::template::{Output, Parameter, ResourceOptions, Template};
 
+pub use api::{create_order_schema, mapping};
 pub use functions::{dynamodb_actions_of, logical_name};
-pub use workflow::order_workflow_definition;
+pub use workflow::{LAMBDA_INVOKE, order_workflow_definition, substitution_of};
 
 /// Which kind of state machine runs the order workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

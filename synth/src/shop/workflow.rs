@@ -1,6 +1,10 @@
 //! The order workflow as `shop_contract` documents it, and its state machine resource.
 
 use indexmap::IndexMap;
+use asl::{
+    Branch, Catcher, Fail, JitterStrategy, Map, Parallel, Pass, Retrier, StateMachine as Definition,
+    Succeed, Task,
+};
 use serde_json::{Value, json};
 use shop_contract::{errors, names};
 
@@ -22,20 +26,19 @@ pub fn substitution_of(function: &str) -> String {
 }
 
 /// How many lines of one order are checked or reserved at once.
-const LINE_CONCURRENCY: u32 = 10;
+const LINE_CONCURRENCY: i64 = 10;
 
-fn retry_transient() -> Value {
-    json!([{
-        "ErrorEquals": errors::LAMBDA_TRANSIENT,
-        "IntervalSeconds": 1,
-        "MaxAttempts": 3,
-        "BackoffRate": 2.0,
-        "JitterStrategy": "FULL"
-    }])
+/// Every task retries Lambda's transient errors: safe because every function is idempotent.
+fn retry_transient() -> Retrier {
+    Retrier::new(errors::LAMBDA_TRANSIENT.iter().copied())
+        .interval_seconds(1)
+        .max_attempts(3)
+        .backoff_rate(2)
+        .jitter_strategy(JitterStrategy::Full)
 }
 
-/// A `lambda:invoke` task state calling `function` with `payload`.
-fn invoke(function: &str, payload: Value) -> Value {
+/// A `lambda:invoke` task calling `function`; `payload` is a path (`Payload.$`) or a template (`Payload`).
+fn invoke(function: &str, payload: Value) -> Task {
     let mut parameters = serde_json::Map::new();
     parameters.insert(
         "FunctionName".into(),
@@ -43,118 +46,101 @@ fn invoke(function: &str, payload: Value) -> Value {
     );
     match payload {
         Value::String(path) => parameters.insert("Payload.$".into(), Value::String(path)),
-        other => parameters.insert("Payload".into(), other),
+        template => parameters.insert("Payload".into(), template),
     };
-    json!({
-        "Type": "Task",
-        "Resource": "arn:aws:states:::lambda:invoke",
-        "Parameters": parameters,
-        "Retry": retry_transient(),
-    })
+    Task::new(LAMBDA_INVOKE)
+        .parameters(Value::Object(parameters))
+        .retry(retry_transient())
 }
 
-/// A Map over the order's lines calling `function` with a `LineRequest` per line.
-fn per_line(state_name: &str, function: &str, comment: &str) -> Value {
-    let mut task = invoke(function, Value::String("$".into()));
-    task["End"] = json!(true);
-    json!({
-        "Type": "Map",
-        "Comment": comment,
-        "ItemsPath": "$.lines",
-        "ItemSelector": {
+/// A Map over the order's lines calling `function` with one `LineRequest` per line.
+fn per_line(task_name: &str, function: &str, comment: &str) -> Map {
+    let processor = Branch::new(task_name).state(task_name, invoke(function, json!("$")).end());
+    Map::new(processor)
+        .comment(comment)
+        .items_path("$.lines")
+        .item_selector(json!({
             "orderId.$": "$.orderId",
             "lineIndex.$": "$$.Map.Item.Index",
             "itemId.$": "$$.Map.Item.Value.itemId",
             "quantity.$": "$$.Map.Item.Value.quantity"
-        },
-        "MaxConcurrency": LINE_CONCURRENCY,
-        "ItemProcessor": {
-            "ProcessorConfig": { "Mode": "INLINE" },
-            "StartAt": state_name,
-            "States": { state_name: task }
-        },
-        "ResultPath": null
-    })
+        }))
+        .max_concurrency(LINE_CONCURRENCY)
+        .result_path_null()
 }
 
-/// The order workflow's definition (see the crate docs of `shop_contract` for why each step is there).
-pub fn order_workflow_definition() -> Value {
+/// The Step Functions optimized integration that invokes a Lambda function.
+pub const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
+
+/// The order workflow's definition, step by step as the crate docs of `shop_contract` describe it.
+pub fn order_workflow_definition() -> Definition {
     let order_request = json!({ "orderId.$": "$.orderId", "lines.$": "$.lines" });
-
-    let mut create_order = invoke(names::CREATE_ORDER, order_request.clone());
-    create_order["ResultPath"] = Value::Null;
-    create_order["End"] = json!(true);
-
-    let mut confirm_order = invoke(names::CONFIRM_ORDER, json!({ "orderId.$": "$.orderId" }));
-    confirm_order["OutputPath"] = json!("$.Payload");
-    confirm_order["Next"] = json!("OrderConfirmed");
-
-    let mut cancel_order = invoke(names::CANCEL_ORDER, order_request);
-    cancel_order["Comment"] =
-        json!("Compensation: fence the order as CANCELLED, then give back every reserved line");
-    cancel_order["ResultPath"] = json!("$.cancellation");
-    cancel_order["Next"] = json!("OrderFailed");
-
-    let mut check_stock = per_line(
-        "IsItemInStock",
-        names::IS_ITEM_IN_STOCK,
-        "Early rejection that writes nothing; the reservation below is what prevents overselling",
-    );
-    check_stock["Next"] = json!("PlaceOrder");
-
-    let mut reserve_stock = per_line(
-        "UpdateItemStock",
-        names::UPDATE_ITEM_STOCK,
-        "Per line, one transaction: decrement if enough stock, write the line's marker, check the order is \
-         not cancelled",
-    );
-    reserve_stock["End"] = json!(true);
-
-    json!({
-        "Comment": "Order workflow: check stock, then reserve every line and create the order in parallel; \
-                    on any failure cancel the order and restore what was reserved",
-        "StartAt": "AssignOrderId",
-        "States": {
-            "AssignOrderId": {
-                "Type": "Pass",
-                "Comment": "The execution name is the order id: known before any side effect, the same on every retry",
-                "Parameters": { "orderId.$": "$$.Execution.Name", "lines.$": "$.order" },
-                "Next": "CheckStock"
-            },
-            "CheckStock": check_stock,
-            "PlaceOrder": {
-                "Type": "Parallel",
-                "Branches": [
-                    {
-                        "StartAt": "ReserveStock",
-                        "States": {
-                            "ReserveStock": reserve_stock
-                        }
-                    },
-                    {
-                        "StartAt": "CreateOrder",
-                        "States": { "CreateOrder": create_order }
-                    }
-                ],
-                "ResultPath": null,
-                "Catch": [{
-                    "ErrorEquals": ["States.ALL"],
-                    "ResultPath": "$.failure",
-                    "Next": "CancelOrder"
-                }],
-                "Next": "ConfirmOrder"
-            },
-            "ConfirmOrder": confirm_order,
-            "OrderConfirmed": { "Type": "Succeed" },
-            "CancelOrder": cancel_order,
-            "OrderFailed": {
-                "Type": "Fail",
-                "Comment": "Fails with the error that stopped PlaceOrder",
-                "ErrorPath": "$.failure.Error",
-                "CausePath": "$.failure.Cause"
-            }
-        }
-    })
+    Definition::new("AssignOrderId")
+        .comment(
+            "Order workflow: check stock, then reserve every line and create the order in parallel; on any \
+             failure cancel the order and give back what was reserved",
+        )
+        .state(
+            "AssignOrderId",
+            Pass::new()
+                .comment("The execution name is the order id: known before any side effect, the same on every retry")
+                .parameters(json!({ "orderId.$": "$$.Execution.Name", "lines.$": "$.order" }))
+                .next("CheckStock"),
+        )
+        .state(
+            "CheckStock",
+            per_line(
+                "IsItemInStock",
+                names::IS_ITEM_IN_STOCK,
+                "Early rejection that writes nothing; the reservation below is what prevents overselling",
+            )
+            .next("PlaceOrder"),
+        )
+        .state(
+            "PlaceOrder",
+            Parallel::new()
+                .comment("Reserve every line and create the order; any failure cancels the whole order")
+                .branch(Branch::new("ReserveStock").state(
+                    "ReserveStock",
+                    per_line(
+                        "UpdateItemStock",
+                        names::UPDATE_ITEM_STOCK,
+                        "Per line, one transaction: decrement if enough stock remains, write the line's \
+                         marker, check the order is not cancelled",
+                    )
+                    .end(),
+                ))
+                .branch(Branch::new("CreateOrder").state(
+                    "CreateOrder",
+                    invoke(names::CREATE_ORDER, order_request.clone())
+                        .result_path_null()
+                        .end(),
+                ))
+                .result_path_null()
+                .catch(Catcher::new(["States.ALL"], "CancelOrder").result_path("$.failure"))
+                .next("ConfirmOrder"),
+        )
+        .state(
+            "ConfirmOrder",
+            invoke(names::CONFIRM_ORDER, json!({ "orderId.$": "$.orderId" }))
+                .output_path("$.Payload")
+                .next("OrderConfirmed"),
+        )
+        .state("OrderConfirmed", Succeed::new())
+        .state(
+            "CancelOrder",
+            invoke(names::CANCEL_ORDER, order_request)
+                .comment("Compensation: fence the order as CANCELLED, then give back every reserved line")
+                .result_path("$.cancellation")
+                .next("OrderFailed"),
+        )
+        .state(
+            "OrderFailed",
+            Fail::new()
+                .comment("Fails with the error that stopped PlaceOrder")
+                .error_path("$.failure.Error")
+                .cause_path("$.failure.Cause"),
+        )
 }
 
 pub(crate) fn add_order_workflow(
