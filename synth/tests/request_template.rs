@@ -48,8 +48,10 @@ fn request_templates() -> Vec<(String, Template)> {
 }
 
 fn render(template: &Template, body: &str) -> String {
-    let mut request = ApiGatewayRequest::default();
-    request.body = body.to_string();
+    let mut request = ApiGatewayRequest {
+        body: body.to_string(),
+        ..Default::default()
+    };
     request
         .headers
         .insert("Content-Type".into(), "application/json".into());

@@ -23,8 +23,10 @@ fn template_source() -> String {
 }
 
 fn typical_request() -> ApiGatewayRequest {
-    let mut request = ApiGatewayRequest::default();
-    request.body = r#"[{"itemId": "apple", "quantity": 2}, {"itemId": "pear", "quantity": 1}, {"itemId": "O'Brien \"special\" tea", "quantity": 3}]"#.into();
+    let mut request = ApiGatewayRequest {
+        body: r#"[{"itemId": "apple", "quantity": 2}, {"itemId": "pear", "quantity": 1}, {"itemId": "O'Brien \"special\" tea", "quantity": 3}]"#.into(),
+        ..Default::default()
+    };
     request
         .headers
         .insert("Content-Type".into(), "application/json".into());
