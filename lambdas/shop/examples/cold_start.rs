@@ -12,7 +12,7 @@
 use serde_json::{Value, json};
 use shop::testing::{Engine, Invocation, RuntimeApi, function_command};
 use shop_contract::{LineRequest, OrderLine, OrderRequest, names};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// An event each function answers with a success, made fresh for run `run`.
@@ -61,7 +61,7 @@ async fn event_for(function: &str, run: usize, engine: &Engine) -> Value {
     }
 }
 
-async fn one_cold_start(binary: &PathBuf, function: &str, run: usize, engine: &Engine) -> Duration {
+async fn one_cold_start(binary: &Path, function: &str, run: usize, engine: &Engine) -> Duration {
     let mut runtime = RuntimeApi::start(function).await;
     runtime.invoke(event_for(function, run, engine).await);
     let mut command = function_command(binary, function, &runtime, engine);
