@@ -144,18 +144,24 @@ impl Shop {
         }
     }
 
-    /// Stock of a product, `None` when it does not exist. Strongly consistent.
-    pub async fn stock(&self, item_id: &str) -> Result<Option<u64>, ShopError> {
+    /// One record by key, strongly consistent.
+    async fn read(&self, key: keys::Key) -> Result<Option<Item>, ShopError> {
         let output = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(keys::store_item(item_id)))
+            .set_key(Some(key))
             .consistent_read(true)
             .send()
             .await
             .map_err(|error| sdk_error("GetItem", error))?;
-        output.item().map(model::stock_of).transpose()
+        Ok(output.item)
+    }
+
+    /// Stock of a product, `None` when it does not exist. Strongly consistent.
+    pub async fn stock(&self, item_id: &str) -> Result<Option<u64>, ShopError> {
+        let item = self.read(keys::store_item(item_id)).await?;
+        item.as_ref().map(model::stock_of).transpose()
     }
 
     /// Creates a product with its initial stock, only if it does not exist (see the crate docs for why an
@@ -313,16 +319,8 @@ impl Shop {
 
     /// Reads an order. Strongly consistent.
     pub async fn order(&self, order_id: &str) -> Result<Option<Order>, ShopError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::order(order_id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|error| sdk_error("GetItem", error))?;
-        output.item().map(Order::from_item).transpose()
+        let item = self.read(keys::order(order_id)).await?;
+        item.as_ref().map(Order::from_item).transpose()
     }
 
     /// `create-order`: writes the order PENDING under the workflow's id, only if absent.
