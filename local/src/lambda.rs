@@ -69,6 +69,8 @@ pub struct LambdaSettings {
     pub dynamodb_endpoint: String,
     /// Extra variables given to every function (after the template's).
     pub extra_environment: Vec<(String, String)>,
+    /// Extra variables for one function, by logical id (SAM's `--env-vars` file).
+    pub function_environment: HashMap<String, Vec<(String, String)>>,
 }
 
 /// One function, as the template describes it.
@@ -494,9 +496,19 @@ fn environment(
             reserved.push(("AWS_LAMBDA_LOG_LEVEL", level.to_string()));
         }
     }
+    let extra = settings.extra_environment.iter().chain(
+        settings
+            .function_environment
+            .get(&function.logical_id)
+            .into_iter()
+            .flatten(),
+    );
+    for (key, value) in extra {
+        variables.retain(|(k, _)| k != key);
+        variables.push((key.clone(), value.clone()));
+    }
     variables.retain(|(key, _)| !reserved.iter().any(|(r, _)| r == key));
     variables.extend(reserved.into_iter().map(|(k, v)| (k.to_string(), v)));
-    variables.extend(settings.extra_environment.iter().cloned());
     Ok(variables)
 }
 

@@ -46,6 +46,7 @@ fn service(on_limit: ConcurrencyLimitPolicy) -> LambdaService {
         on_limit,
         dynamodb_endpoint: "http://127.0.0.1:9".into(),
         extra_environment: Vec::new(),
+        function_environment: HashMap::new(),
     };
     LambdaService::from_stack(&stack(), &settings).expect("service")
 }
@@ -250,6 +251,7 @@ fn a_missing_binary_is_a_clear_error_naming_the_build_command() {
         on_limit: ConcurrencyLimitPolicy::Queue,
         dynamodb_endpoint: String::new(),
         extra_environment: Vec::new(),
+        function_environment: HashMap::new(),
     };
     let error = LambdaService::from_stack(&stack(), &settings)
         .err()
