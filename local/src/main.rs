@@ -63,7 +63,7 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = ConcurrencyLimitPolicy::Queue)]
     on_concurrency_limit: ConcurrencyLimitPolicy,
     /// Log filter (tracing EnvFilter syntax), e.g. `info`, `debug`, `warn,api=info`.
-    #[arg(long, default_value = "info")]
+    #[arg(long, default_value = "info,dynoxide=error")]
     log: String,
 }
 

@@ -76,7 +76,14 @@ impl Emulator {
         let functions = require_function_binaries();
         let mut child = Command::new(env!("CARGO_BIN_EXE_local"))
             .current_dir(workspace_dir())
-            .args(["--template", template, "--port", "0", "--log", "warn"])
+            .args([
+                "--template",
+                template,
+                "--port",
+                "0",
+                "--log",
+                "warn,dynoxide=error",
+            ])
             .arg("--functions-dir")
             .arg(&functions)
             .args(extra)
