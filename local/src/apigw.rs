@@ -688,21 +688,25 @@ fn proxy_event(request: &MethodRequest<'_>) -> Value {
     let mut multi_headers: Map<String, Value> = Map::new();
     for (name, value) in request.header_pairs() {
         headers.insert(name.clone(), json!(value));
-        multi_headers
+        if let Some(values) = multi_headers
             .entry(name)
             .or_insert_with(|| json!([]))
             .as_array_mut()
-            .map(|values| values.push(json!(value)));
+        {
+            values.push(json!(value));
+        }
     }
     let mut query = Map::new();
     let mut multi_query: Map<String, Value> = Map::new();
     for (name, value) in request.query_pairs() {
         query.insert(name.clone(), json!(value));
-        multi_query
+        if let Some(values) = multi_query
             .entry(name)
             .or_insert_with(|| json!([]))
             .as_array_mut()
-            .map(|values| values.push(json!(value)));
+        {
+            values.push(json!(value));
+        }
     }
     let or_null = |map: Map<String, Value>| {
         if map.is_empty() {
@@ -832,6 +836,7 @@ fn proxy_response(payload: &[u8]) -> Result<Response, String> {
 }
 
 /// Renders the request template for the request's Content-Type, or applies the passthrough behaviour.
+#[allow(clippy::result_large_err)] // the Err is the gateway's answer, built once per request
 fn render_request(mapping: &Mapping, request: &MethodRequest<'_>) -> Result<String, Response> {
     let content_type = request.content_type();
     let template = mapping.request_templates.get(&content_type);

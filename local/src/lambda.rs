@@ -567,10 +567,11 @@ impl FunctionPool {
             }
         }
         tracing::debug!(function = %self.config.name, %request_id, cold, millis = elapsed.as_millis() as u64, ok = outcome.is_ok(), "invocation");
-        if !environment.has_exited() && !*self.shutdown.borrow() {
-            if let Ok(mut idle) = self.idle.lock() {
-                idle.push(environment);
-            }
+        if !environment.has_exited()
+            && !*self.shutdown.borrow()
+            && let Ok(mut idle) = self.idle.lock()
+        {
+            idle.push(environment);
         }
         outcome
     }

@@ -433,9 +433,12 @@ impl Resolver {
                     .error("the parameter has no Default: give it with --parameter NAME=VALUE"));
             };
             if let Some(Value::Array(allowed)) = declaration.get("AllowedValues")
-                && !allowed
-                    .iter()
-                    .any(|a| a.as_str() == Some(&text) || a.to_string() == text)
+                && !allowed.iter().any(|a| {
+                    a.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| a.to_string())
+                        == text
+                })
             {
                 return Err(location.error(format!(
                     "value {text:?} is not one of the AllowedValues {}",
