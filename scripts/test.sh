@@ -85,29 +85,48 @@ skip_step() {
 
 # --- the steps -----------------------------------------------------------------------------------
 
-synth_matches_committed_template() {
-    cargo run --quiet -p synth -- --out "$scratch/template.yaml"
-    if ! diff -u templates/template.yaml "$scratch/template.yaml"; then
-        echo "templates/template.yaml is stale: regenerate it with 'cargo run -p synth -- --out templates/template.yaml'" >&2
-        return 1
-    fi
-    echo "templates/template.yaml matches synth's output"
-    # The Express variant, linted in the next step.
-    cargo run --quiet -p synth -- --express --out "$scratch/template-express.yaml"
+synth_matches_committed_templates() {
+    # The CLI's output (cargo test checks the library's): both committed templates must be current.
+    local variant flags committed
+    for variant in standard express; do
+        flags=()
+        committed=templates/template.yaml
+        if [ "$variant" = express ]; then
+            flags=(--express)
+            committed=templates/template-express.yaml
+        fi
+        cargo run --quiet -p synth -- "${flags[@]}" --out "$scratch/$variant.yaml"
+        if ! diff -u "$committed" "$scratch/$variant.yaml"; then
+            echo "$committed is stale: regenerate it with 'cargo run -p synth -- ${flags[*]} --out $committed'" >&2
+            return 1
+        fi
+        echo "$committed matches synth ${flags[*]}"
+        # JSON for asl-validator (scripts/check-asl.sh reads the Definition out of a JSON template).
+        cargo run --quiet -p synth -- "${flags[@]}" --format json --out "$scratch/$variant.json"
+    done
 }
 
 cfn_lint_both_templates() {
     # cfn-lint exits non-zero on any error or warning (informational findings are not failures).
-    cfn-lint --format parseable -- templates/template.yaml
-    echo "cfn-lint templates/template.yaml: 0 errors, 0 warnings"
-    cfn-lint --format parseable -- "$scratch/template-express.yaml"
-    echo "cfn-lint (synth --express): 0 errors, 0 warnings"
+    local template
+    for template in templates/template.yaml templates/template-express.yaml; do
+        cfn-lint --format parseable -- "$template"
+        echo "cfn-lint $template: 0 errors, 0 warnings"
+    done
 }
 
-checkov_template() {
+check_state_machine_definitions() {
+    # The definitions synth embeds in both templates, plus the asl crate's corpus of valid definitions.
+    scripts/check-asl.sh "$scratch/standard.json" "$scratch/express.json"
+    if compgen -G "asl/tests/valid/*.json" >/dev/null; then
+        scripts/check-asl.sh
+    fi
+}
+
+checkov_templates() {
     # Hard-fails on any failed check; skipped checks carry their reason in the resource's Metadata.
-    checkov --quiet --compact --framework cloudformation --file templates/template.yaml \
-        --skip-download --output cli
+    checkov --quiet --compact --framework cloudformation --skip-download --output cli \
+        --file templates/template.yaml --file templates/template-express.yaml
 }
 
 shellcheck_all_scripts() {
@@ -128,11 +147,13 @@ run_step "cargo fmt --check" cargo fmt --all --check
 run_step "cargo clippy --workspace --all-targets -- -D warnings" \
     cargo clippy --workspace --all-targets -- -D warnings
 run_step "cargo test --workspace" cargo test --workspace
-run_step "synth output matches templates/template.yaml" synth_matches_committed_template
-run_step "cfn-lint (Standard and Express templates)" cfn_lint_both_templates
-run_step "checkov (templates/template.yaml)" checkov_template
+run_step "synth output matches templates/template.yaml and template-express.yaml" \
+    synth_matches_committed_templates
+run_step "cfn-lint (templates/template.yaml, templates/template-express.yaml)" cfn_lint_both_templates
+run_step "checkov (both templates)" checkov_templates
 if [ -x scripts/check-asl.sh ]; then
-    run_step "asl-validator on the state machine definitions (scripts/check-asl.sh)" scripts/check-asl.sh
+    run_step "asl-validator on the state machine definitions (scripts/check-asl.sh)" \
+        check_state_machine_definitions
 else
     skip_step "asl-validator (scripts/check-asl.sh)" "scripts/check-asl.sh does not exist yet"
 fi
