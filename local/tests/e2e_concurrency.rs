@@ -42,6 +42,7 @@ fn orders() -> Vec<Value> {
 }
 
 #[tokio::test]
+#[ignore = "end to end: needs the function binaries; run scripts/e2e.sh"]
 async fn two_hundred_concurrent_orders_never_oversell() {
     let emulator = std::sync::Arc::new(Emulator::start("templates/template.yaml", &[]));
     for (product, stock) in PRODUCTS {
