@@ -110,8 +110,26 @@ struct Permission {
     source_arn: Option<String>,
 }
 
+/// Where the gateway's own time goes, for `/_local/stats` and the benchmarks.
+#[derive(Debug, Default)]
+pub struct GatewayStats {
+    pub requests: std::sync::atomic::AtomicU64,
+    /// Request validation (JSON Schema), in microseconds.
+    pub validation_micros: std::sync::atomic::AtomicU64,
+    /// Rendering request and response mapping templates (VTL), in microseconds.
+    pub vtl_micros: std::sync::atomic::AtomicU64,
+}
+
+fn add_elapsed(counter: &std::sync::atomic::AtomicU64, since: Instant) {
+    counter.fetch_add(
+        since.elapsed().as_micros() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
 /// The gateway: every REST API of the template.
 pub struct ApiGateway {
+    pub stats: GatewayStats,
     apis: Vec<RestApi>,
     permissions: Vec<Permission>,
     lambda: Arc<LambdaService>,
@@ -175,6 +193,7 @@ impl ApiGateway {
             });
         }
         Ok(ApiGateway {
+            stats: GatewayStats::default(),
             apis,
             permissions,
             lambda,
@@ -300,7 +319,13 @@ impl ApiGateway {
             peer,
             request_id,
         };
-        if let Some(response) = validate(config, &request) {
+        self.stats
+            .requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let validation = Instant::now();
+        let refused = validate(config, &request);
+        add_elapsed(&self.stats.validation_micros, validation);
+        if let Some(response) = refused {
             return response;
         }
         match &config.integration {
@@ -460,7 +485,10 @@ impl ApiGateway {
         if status >= 400 {
             tracing::warn!(%action, status, answer = %answer, "Step Functions refused the call");
         }
-        integration_response(mapping, request, status, &answer.to_string())
+        let rendering = Instant::now();
+        let response = integration_response(mapping, request, status, &answer.to_string());
+        add_elapsed(&self.stats.vtl_micros, rendering);
+        response
     }
 }
 

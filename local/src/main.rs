@@ -130,7 +130,13 @@ async fn gateway_request(
 async fn stats(State(app): State<Arc<App>>) -> Response {
     use std::sync::atomic::Ordering::Relaxed;
     let s = &app.states.stats;
+    let g = &app.gateway.stats;
     axum::Json(json!({
+        "gateway": {
+            "requests": g.requests.load(Relaxed),
+            "validationMillis": g.validation_micros.load(Relaxed) as f64 / 1000.0,
+            "vtlMillis": g.vtl_micros.load(Relaxed) as f64 / 1000.0,
+        },
         "functions": app.lambda.stats(),
         "executions": {
             "started": s.started.load(Relaxed),
