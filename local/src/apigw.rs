@@ -2,9 +2,10 @@
 //! the real invoke URL.
 //!
 //! What the gateway answers by itself is what AWS answers (gateway responses):
-//! - an unknown stage: 403 `{"message":"Forbidden"}`;
-//! - an unknown resource path, or a method the resource does not have: 403
-//!   `{"message":"Missing Authentication Token"}` (REST APIs never answer 404/405 themselves);
+//! - the root of the invoke URL (no stage): 403 `{"message":"Forbidden"}`;
+//! - an unknown stage, an unknown resource path, or a method the resource does not have: 403
+//!   `{"message":"Missing Authentication Token"}` (REST APIs never answer 404/405 themselves: they do not
+//!   reveal which paths exist);
 //! - a body that fails the method's request validator: 400 `{"message": "Invalid request body"}`;
 //! - no request template for the Content-Type with `PassthroughBehavior: NEVER` (or `WHEN_NO_TEMPLATES`
 //!   when there are templates): 415 `{"message": "Unsupported Media Type"}`;
@@ -282,7 +283,16 @@ impl ApiGateway {
             .iter()
             .find_map(|api| api.stages.get(stage_name).map(|stage| (api, stage)))
         else {
-            return gateway_error(403, "ForbiddenException", "Forbidden", request_id);
+            // The invoke URL's root (no stage) answers Forbidden; any unknown stage is an unknown route.
+            if stage_name.is_empty() {
+                return gateway_error(403, "ForbiddenException", "Forbidden", request_id);
+            }
+            return gateway_error(
+                403,
+                "MissingAuthenticationTokenException",
+                "Missing Authentication Token",
+                request_id,
+            );
         };
         let Some((route, path_params)) = match_route(&api.routes, &rest) else {
             return gateway_error(

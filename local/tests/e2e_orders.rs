@@ -211,6 +211,17 @@ async fn bad_input_at_both_routes_is_refused_and_writes_nothing() {
     assert_eq!(response.status().as_u16(), 403);
     assert_eq!(
         response.json::<Value>().await.expect("json"),
+        json!({"message": "Missing Authentication Token"})
+    );
+    let response = emulator
+        .http
+        .get(format!("{}/", emulator.api))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status().as_u16(), 403);
+    assert_eq!(
+        response.json::<Value>().await.expect("json"),
         json!({"message": "Forbidden"})
     );
 }
