@@ -425,3 +425,40 @@ async fn the_express_variant_answers_the_outcome_synchronously() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(Snapshot::take(&emulator).await.stock("apple"), Some(0));
 }
+
+#[tokio::test]
+#[ignore = "end to end: needs the function binaries; run scripts/e2e.sh"]
+async fn data_persists_with_data_and_ctrl_c_shuts_down_cleanly() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let data = directory.path().join("shop.db");
+    let flag = format!("--data={}", data.display());
+
+    let mut first = Emulator::start("templates/template.yaml", std::slice::from_ref(&flag));
+    first.create_item("apple", 7).await;
+    let (_, execution) = order(&first, json!([{"itemId": "apple", "quantity": 2}])).await;
+    assert_eq!(execution["status"], "SUCCEEDED", "{execution}");
+    let status = first.interrupt();
+    assert!(
+        status.success(),
+        "Ctrl-C ends the emulator cleanly: {status:?}"
+    );
+
+    // A second run on the same file keeps the table and its data.
+    let second = Emulator::start("templates/template.yaml", &[flag]);
+    let snapshot = Snapshot::take(&second).await;
+    assert_eq!(snapshot.stock("apple"), Some(5));
+    assert_eq!(
+        snapshot
+            .orders()
+            .filter(|o| o["status"] == "CONFIRMED")
+            .count(),
+        1
+    );
+    let (status, body) = second
+        .post_json(
+            "create-store-item",
+            &json!({"itemId": "apple", "quantity": 1}),
+        )
+        .await;
+    assert_eq!(status, 409, "the product exists from the first run: {body}");
+}

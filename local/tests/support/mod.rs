@@ -122,6 +122,16 @@ impl Emulator {
         }
     }
 
+    /// Sends SIGINT (Ctrl-C) and waits for the process to end; its exit status.
+    pub fn interrupt(&mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -INT failed");
+        self.child.wait().expect("the emulator ends")
+    }
+
     pub fn url(&self, route: &str) -> String {
         format!("{}/prod/{route}", self.api)
     }
