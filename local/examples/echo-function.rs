@@ -6,6 +6,8 @@
 //! - `{"action": "sleep", "millis": N}` sleeps then answers
 //! - `{"action": "exit", "code": N}` ends the process mid-invocation
 //! - `{"action": "big", "bytes": N}` answers a string of N bytes
+//! - an API Gateway proxy event (it has `requestContext`) answers a proxy response whose body is the event;
+//!   with `?shape=base64` a base64 body, with `?shape=broken` a malformed response
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::{Value, json};
@@ -52,6 +54,9 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Failure> {
             .to_string()
     };
     let number = |key: &str| payload.get(key).and_then(Value::as_u64).unwrap_or(0);
+    if payload.get("requestContext").is_some() {
+        return Ok(proxy_answer(&payload));
+    }
     match text("action").as_str() {
         "fail" => Err(Failure {
             error_type: text("errorType"),
@@ -77,6 +82,22 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Failure> {
                 "hasDeadline": context.deadline > 0,
             }))
         }
+    }
+}
+
+fn proxy_answer(event: &Value) -> Value {
+    match event["queryStringParameters"]["shape"].as_str() {
+        Some("base64") => {
+            json!({"statusCode": 200, "isBase64Encoded": true, "body": "aGVsbG8gYnl0ZXM=",
+            "headers": {"content-type": "application/octet-stream"}})
+        }
+        Some("broken") => json!({"statusCode": "not a status", "body": {"not": "a string"}}),
+        _ => json!({
+            "statusCode": 201,
+            "headers": {"x-echo": "yes"},
+            "multiValueHeaders": {"set-cookie": ["a=1", "b=2"]},
+            "body": event.to_string(),
+        }),
     }
 }
 
