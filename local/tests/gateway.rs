@@ -168,7 +168,15 @@ async fn the_proxy_event_has_the_v1_shape_and_the_response_is_mapped_back() {
 async fn gateway_errors_are_the_ones_api_gateway_gives() {
     let (gateway, lambda) = gateway();
     // Case table: method, path, headers, body -> status, body.
-    let cases: &[(&str, &str, &[(&str, &str)], &str, u16, Value)] = &[
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        &'a str,
+        u16,
+        Value,
+    );
+    let cases: &[Case] = &[
         (
             "GET",
             "/test/nothing-here",
