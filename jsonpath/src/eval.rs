@@ -50,6 +50,12 @@ fn descend<'a>(
     out: &mut Vec<&'a Value>,
 ) {
     for selector in selectors {
+        // A filter on an object tests the object itself (Jayway); under `..` the object is also
+        // reached as an element of its array, so testing it there too would select it twice.
+        // Under `..`, filters therefore test array elements only.
+        if matches!(selector, Selector::Filter(_)) && node.is_object() {
+            continue;
+        }
         select(selector, node, roots, out);
     }
     match node {

@@ -29,7 +29,8 @@
 //! | `[?(@.price < 10 && @.tags)]` | filter: `== != < <= > >=`, `&&`, `\|\|`, `!`, parentheses; operands `@...`, `$...`, numbers, `'strings'`, `true`, `false`, `null`; a bare path tests existence |
 //!
 //! Filters follow Jayway: on an array they keep the elements that pass; on an object they keep the
-//! object itself if it passes. `<`/`>` compare numbers with numbers and strings with strings (else
+//! object itself if it passes (`$.store.bicycle[?(@.color == 'red')]`). Under `..` a filter tests
+//! array elements only, so no node is selected twice. `<`/`>` compare numbers with numbers and strings with strings (else
 //! false); a missing operand equals only another missing operand.
 //!
 //! # Evaluating
