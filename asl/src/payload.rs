@@ -2,9 +2,12 @@
 //!
 //! A key ending in `.$` holds a *dynamic* value, a string that is either a path (starts with `$`:
 //! `$.order.id`, `$$.Map.Item.Value`) or an intrinsic function call (`States.Format(...)`); the key
-//! is written without the `.$` in the result. Other keys are copied as they are. Nested objects are
-//! templates too; objects inside arrays are **not** (Step Functions copies arrays as they are), and
-//! this module follows that.
+//! is written without the `.$` in the result. Other keys are copied as they are. The spec applies
+//! this to fields "however deeply nested": objects nested in objects *and in arrays*. The AWS docs'
+//! own ECS example relies on it: `"Overrides": {"ContainerOverrides": [{"Name": "container-name",
+//! "Command.$": "$.commands"}]}` passes `$.commands` to the container
+//! (<https://docs.aws.amazon.com/step-functions/latest/dg/connect-ecs.html>; kept in
+//! `tests/valid/ecs-run-task.json`). An interpreter must apply templates inside arrays too.
 //!
 //! ```
 //! use asl::payload::{dynamic_fields, Dynamic};
