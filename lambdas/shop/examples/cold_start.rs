@@ -1,12 +1,13 @@
 //! Cold start of each function binary: from process start to the first response it posts to a Lambda
-//! Runtime API, with one event queued before the process starts and a real engine behind it. Each run is a
+//! Runtime API, with one event queued before the process starts and a real engine behind it; then the
+//! latency of warm invocations on the same process (event queued → response posted). Each run is a
 //! fresh process (what Lambda does for a new execution environment, minus downloading the zip and
 //! starting the micro-VM, which this cannot measure).
 //!
 //! ```sh
 //! cargo build --release -p create-store-item -p is-item-in-stock -p update-item-stock \
 //!     -p create-order -p confirm-order -p cancel-order
-//! cargo run --release -p shop --example cold_start -- target/release 30
+//! cargo run -p shop --example cold_start -- target/release 20 20   # dir, processes, warm calls each
 //! ```
 
 use serde_json::{Value, json};
@@ -61,9 +62,17 @@ async fn event_for(function: &str, run: usize, engine: &Engine) -> Value {
     }
 }
 
-async fn one_cold_start(binary: &Path, function: &str, run: usize, engine: &Engine) -> Duration {
+/// One fresh process: the time to its first response, then the time of each of `warm` further
+/// invocations (event queued → response received) on the same process.
+async fn one_execution_environment(
+    binary: &Path,
+    function: &str,
+    run: usize,
+    warm: usize,
+    engine: &Engine,
+) -> (Duration, Vec<Duration>) {
     let mut runtime = RuntimeApi::start(function).await;
-    runtime.invoke(event_for(function, run, engine).await);
+    runtime.invoke(event_for(function, run * 10_000, engine).await);
     let mut command = function_command(binary, function, &runtime, engine);
     command
         .stdout(std::process::Stdio::null())
@@ -71,17 +80,30 @@ async fn one_cold_start(binary: &Path, function: &str, run: usize, engine: &Engi
     let started = Instant::now();
     let mut child = command.spawn().expect("start the binary");
     let answer = runtime.next_result().await.expect("an answer");
-    let elapsed = started.elapsed();
+    let cold = started.elapsed();
+    check(function, answer);
+    let mut warm_times = Vec::with_capacity(warm);
+    for invocation in 1..=warm {
+        let event = event_for(function, run * 10_000 + invocation, engine).await;
+        let sent = Instant::now();
+        runtime.invoke(event);
+        let answer = runtime.next_result().await.expect("an answer");
+        warm_times.push(sent.elapsed());
+        check(function, answer);
+    }
     let _ = child.kill().await;
+    (cold, warm_times)
+}
+
+fn check(function: &str, answer: Invocation) {
     match answer {
         Invocation::Response { body, .. } => {
             if function == names::CREATE_STORE_ITEM {
                 assert_eq!(body["statusCode"], 201, "{body}");
             }
         }
-        other => panic!("{function} failed on its cold start: {other:?}"),
+        other => panic!("{function} failed: {other:?}"),
     }
-    elapsed
 }
 
 fn median(sorted: &[Duration]) -> Duration {
@@ -101,30 +123,45 @@ async fn main() {
             .unwrap_or_else(|| "target/release".to_string()),
     );
     let runs: usize = arguments.next().and_then(|r| r.parse().ok()).unwrap_or(20);
+    let warm: usize = arguments.next().and_then(|r| r.parse().ok()).unwrap_or(20);
     let engine = Engine::start().await;
     engine
         .shop
-        .create_store_item("apple", 1_000_000)
+        .create_store_item("apple", 1_000_000_000)
         .await
         .expect("seed");
 
-    println!("| function | cold start median | min | max | binary size |");
-    println!("|---|---|---|---|---|");
+    println!("{runs} fresh processes per function, {warm} warm invocations after each first one");
+    println!();
+    println!(
+        "| function | cold start median | cold min | cold max | warm invocation median | binary size |"
+    );
+    println!("|---|---|---|---|---|---|");
     for function in names::ALL_FUNCTIONS {
         let binary = directory.join(function);
         let size = std::fs::metadata(&binary)
             .unwrap_or_else(|e| panic!("{binary:?}: {e} (build the release binaries first)"))
             .len();
-        let mut times = Vec::with_capacity(runs);
+        let mut cold_times = Vec::with_capacity(runs);
+        let mut warm_times = Vec::with_capacity(runs * warm);
         for run in 0..runs {
-            times.push(one_cold_start(&binary, function, run, &engine).await);
+            let (cold, warm_run) =
+                one_execution_environment(&binary, function, run, warm, &engine).await;
+            cold_times.push(cold);
+            warm_times.extend(warm_run);
         }
-        times.sort();
+        cold_times.sort();
+        warm_times.sort();
         println!(
-            "| {function} | {} | {} | {} | {:.1} MiB |",
-            millis(median(&times)),
-            millis(times[0]),
-            millis(times[times.len() - 1]),
+            "| {function} | {} | {} | {} | {} | {:.1} MiB |",
+            millis(median(&cold_times)),
+            millis(cold_times[0]),
+            millis(cold_times[cold_times.len() - 1]),
+            if warm_times.is_empty() {
+                "-".to_string()
+            } else {
+                millis(median(&warm_times))
+            },
             size as f64 / (1024.0 * 1024.0)
         );
     }
