@@ -5,7 +5,7 @@
 //!
 //! - [`Expr::Call`] — a [`Call`]: the [`Function`] (a known `States.*` name; unknown names are parse
 //!   errors) and its arguments, each an [`Expr`]. The number of arguments is checked against
-//!   [`Function::arity`]; the types are the evaluator's business (AWS raises
+//!   [`Function::arity`], and calls nest at most 10 deep (AWS's limit); the types are the evaluator's business (AWS raises
 //!   `States.IntrinsicFailure` at run time).
 //! - [`Expr::String`] — a `'quoted'` literal. Inside it `\'`, `\{`, `\}` and `\\` are escapes; any other
 //!   backslash, and a `{`/`}` that is not part of `{}`, is an error. [`StringLiteral::value`] is the
@@ -150,6 +150,7 @@ pub fn parse(text: &str) -> Result<Expr, IntrinsicError> {
         text,
         chars: text.chars().collect(),
         pos: 0,
+        depth: 0,
     };
     parser.skip_ws();
     if !parser.rest_starts_with("States.") {
@@ -172,7 +173,12 @@ struct Parser<'t> {
     text: &'t str,
     chars: Vec<char>,
     pos: usize,
+    /// How many calls enclose the current position.
+    depth: usize,
 }
+
+/// AWS allows intrinsic functions nested up to 10 deep in a field.
+const MAX_NESTING: usize = 10;
 
 impl Parser<'_> {
     fn error(&self, reason: impl Into<String>) -> IntrinsicError {
@@ -235,6 +241,24 @@ impl Parser<'_> {
         let Some(function) = Function::from_name(&name) else {
             return Err(self.error_at(start, format!("unknown function `{name}`")));
         };
+        if self.depth == MAX_NESTING {
+            return Err(self.error_at(
+                start,
+                format!("intrinsic functions nest at most {MAX_NESTING} deep"),
+            ));
+        }
+        self.depth += 1;
+        let result = self.call_arguments(start, name, function);
+        self.depth -= 1;
+        result
+    }
+
+    fn call_arguments(
+        &mut self,
+        start: usize,
+        name: String,
+        function: Function,
+    ) -> Result<Expr, IntrinsicError> {
         self.skip_ws();
         if self.peek() != Some('(') {
             return Err(self.error(format!("expected `(` after `{name}`")));

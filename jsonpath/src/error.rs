@@ -45,6 +45,8 @@ pub enum ParseErrorReason {
     BareLiteral,
     #[error("unknown word `{0}` (literals are numbers, quoted strings, true, false, null)")]
     UnknownWord(String),
+    #[error("filter expressions nest at most {0} deep")]
+    TooDeep(usize),
     /// The text is a valid JSONPath but not a reference path.
     #[error(
         "a reference path cannot contain {0} (only `.name`, `['name']` and `[index]` are allowed)"

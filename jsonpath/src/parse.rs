@@ -18,6 +18,7 @@ pub(crate) fn parse_path(text: &str) -> Result<Parsed, ParseError> {
         text,
         chars: text.chars().collect(),
         pos: 0,
+        depth: 0,
     };
     if parser.chars.is_empty() {
         return Err(parser.error_at(0, ParseErrorReason::Empty));
@@ -33,7 +34,12 @@ struct Parser<'t> {
     text: &'t str,
     chars: Vec<char>,
     pos: usize,
+    /// Nesting of filter sub-expressions (`!`, parentheses, filters inside filters).
+    depth: usize,
 }
+
+/// Deeper filters are refused rather than risking the stack on hostile input.
+const MAX_FILTER_DEPTH: usize = 32;
 
 /// Characters that end a dot-notation member name. Anything else may appear in one (`$.a-b`, `$.é`).
 fn ends_name(c: char) -> bool {
@@ -348,6 +354,16 @@ impl Parser<'_> {
     }
 
     fn filter_unary(&mut self) -> Result<FilterExpr, ParseError> {
+        if self.depth == MAX_FILTER_DEPTH {
+            return Err(self.error(ParseErrorReason::TooDeep(MAX_FILTER_DEPTH)));
+        }
+        self.depth += 1;
+        let result = self.filter_unary_inner();
+        self.depth -= 1;
+        result
+    }
+
+    fn filter_unary_inner(&mut self) -> Result<FilterExpr, ParseError> {
         self.skip_ws();
         if self.peek() == Some('!') && self.peek_at(1) != Some('=') {
             self.pos += 1;
