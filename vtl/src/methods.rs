@@ -210,8 +210,31 @@ fn string_method(s: &Rc<str>, name: &str, args: &[Value]) -> MethodResult {
     Ok(Some(result))
 }
 
-fn compile(pattern: &str) -> Result<Regex, String> {
-    Regex::new(pattern).map_err(|e| format!("PatternSyntaxException: {e} near index 0\n{pattern}"))
+/// Compiled patterns, per thread: a template calls `replaceAll` with the same literal pattern on every
+/// render, and compiling it dominates a small render.
+const REGEX_CACHE_CAPACITY: usize = 128;
+
+thread_local! {
+    static REGEX_CACHE: RefCell<std::collections::HashMap<String, Rc<Regex>>> =
+        RefCell::new(std::collections::HashMap::new());
+}
+
+fn compile(pattern: &str) -> Result<Rc<Regex>, String> {
+    if let Some(found) = REGEX_CACHE.with(|cache| cache.borrow().get(pattern).cloned()) {
+        return Ok(found);
+    }
+    let regex = Rc::new(
+        Regex::new(pattern)
+            .map_err(|e| format!("PatternSyntaxException: {e} near index 0\n{pattern}"))?,
+    );
+    REGEX_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= REGEX_CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(pattern.to_string(), Rc::clone(&regex));
+    });
+    Ok(regex)
 }
 
 /// `String.replaceAll`/`replaceFirst`: a Java regex and a Java replacement string, in which `$n` and
