@@ -215,7 +215,7 @@ impl ApiGateway {
                             path: route.path.clone(),
                             integration: match &config.integration {
                                 Integration::LambdaProxy { function, .. } => {
-                                    format!("Lambda proxy -> {function}")
+                                    format!("Lambda proxy -> {}", function_name_of(function))
                                 }
                                 Integration::StepFunctions { action, .. } => {
                                     format!("Step Functions {action}")
@@ -720,32 +720,27 @@ fn validate(config: &ApiMethod, request: &MethodRequest<'_>) -> Option<Response>
     None
 }
 
+/// `headers`/`queryStringParameters` (the last value of a name) and their `multiValue...` twins.
+fn single_and_multi(pairs: Vec<(String, String)>) -> (Map<String, Value>, Map<String, Value>) {
+    let mut single = Map::new();
+    let mut multi: Map<String, Value> = Map::new();
+    for (name, value) in pairs {
+        single.insert(name.clone(), json!(value));
+        if let Some(values) = multi
+            .entry(name)
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+        {
+            values.push(json!(value));
+        }
+    }
+    (single, multi)
+}
+
 /// The v1 proxy event, as API Gateway sends it to a Lambda proxy integration.
 fn proxy_event(request: &MethodRequest<'_>) -> Value {
-    let mut headers = Map::new();
-    let mut multi_headers: Map<String, Value> = Map::new();
-    for (name, value) in request.header_pairs() {
-        headers.insert(name.clone(), json!(value));
-        if let Some(values) = multi_headers
-            .entry(name)
-            .or_insert_with(|| json!([]))
-            .as_array_mut()
-        {
-            values.push(json!(value));
-        }
-    }
-    let mut query = Map::new();
-    let mut multi_query: Map<String, Value> = Map::new();
-    for (name, value) in request.query_pairs() {
-        query.insert(name.clone(), json!(value));
-        if let Some(values) = multi_query
-            .entry(name)
-            .or_insert_with(|| json!([]))
-            .as_array_mut()
-        {
-            values.push(json!(value));
-        }
-    }
+    let (headers, multi_headers) = single_and_multi(request.header_pairs());
+    let (query, multi_query) = single_and_multi(request.query_pairs());
     let or_null = |map: Map<String, Value>| {
         if map.is_empty() {
             Value::Null

@@ -183,47 +183,36 @@ async fn bad_input_at_both_routes_is_refused_and_writes_nothing() {
         "no execution was started for bad input"
     );
 
-    // Unknown routes and methods: what API Gateway answers.
-    let response = emulator
-        .http
-        .get(emulator.url("create-order"))
-        .send()
-        .await
-        .expect("answer");
-    assert_eq!(response.status().as_u16(), 403);
-    assert_eq!(
-        response.json::<Value>().await.expect("json"),
-        json!({"message": "Missing Authentication Token"})
-    );
-    let response = emulator
-        .http
-        .post(emulator.url("no-such-route"))
-        .send()
-        .await
-        .expect("answer");
-    assert_eq!(response.status().as_u16(), 403);
-    let response = emulator
-        .http
-        .post(format!("{}/nostage/create-order", emulator.api))
-        .send()
-        .await
-        .expect("answer");
-    assert_eq!(response.status().as_u16(), 403);
-    assert_eq!(
-        response.json::<Value>().await.expect("json"),
-        json!({"message": "Missing Authentication Token"})
-    );
-    let response = emulator
-        .http
-        .get(format!("{}/", emulator.api))
-        .send()
-        .await
-        .expect("answer");
-    assert_eq!(response.status().as_u16(), 403);
-    assert_eq!(
-        response.json::<Value>().await.expect("json"),
-        json!({"message": "Forbidden"})
-    );
+    // Unknown routes, methods and stages: what API Gateway answers.
+    let token = json!({"message": "Missing Authentication Token"});
+    let routing_cases = [
+        (reqwest::Method::GET, emulator.url("create-order"), &token),
+        (reqwest::Method::POST, emulator.url("no-such-route"), &token),
+        (
+            reqwest::Method::POST,
+            format!("{}/nostage/create-order", emulator.api),
+            &token,
+        ),
+        (
+            reqwest::Method::GET,
+            format!("{}/", emulator.api),
+            &json!({"message": "Forbidden"}),
+        ),
+    ];
+    for (method, url, expected) in routing_cases {
+        let response = emulator
+            .http
+            .request(method.clone(), &url)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(response.status().as_u16(), 403, "{method} {url}");
+        assert_eq!(
+            &response.json::<Value>().await.expect("json"),
+            expected,
+            "{method} {url}"
+        );
+    }
 }
 
 #[tokio::test]
