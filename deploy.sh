@@ -26,6 +26,9 @@ Options:
   --stage NAME          API stage name, the first path segment of the URL (default: prod)
   --express             Express order workflow: POST /create-order answers with the order's outcome
                         (default: the Standard workflow, which answers at once with the execution)
+  --parameter KEY=VALUE Set another stack parameter (repeatable), e.g. ReservedConcurrency=0 for an
+                        account whose concurrency quota is 10, LogRetentionDays=30, ThrottlingRateLimit=20;
+                        parameters not given keep their previous value (their default on a new stack)
   --template FILE       Deploy this template (its functions' Code as local zip paths relative to the file)
                         instead of running synth; --express is then ignored
   --no-build            Use the zips already in target/lambda instead of building them
@@ -61,6 +64,7 @@ express=false
 template=""
 build=true
 destroy=false
+extra_parameters=()
 
 need_value() {
     [ "$2" -ge 2 ] || die "$1 needs a value (see --help)"
@@ -73,6 +77,13 @@ while [ "$#" -gt 0 ]; do
         --arch) need_value "$1" "$#"; arch="$2"; shift 2 ;;
         --stage) need_value "$1" "$#"; stage="$2"; shift 2 ;;
         --template) need_value "$1" "$#"; template="$2"; shift 2 ;;
+        --parameter)
+            need_value "$1" "$#"
+            [[ "$2" =~ ^[A-Za-z0-9]+=.*$ ]] || die "--parameter wants KEY=VALUE, not '$2'"
+            case "${2%%=*}" in
+                Architecture|StageName) die "set ${2%%=*} with --arch / --stage, not --parameter" ;;
+            esac
+            extra_parameters+=("$2"); shift 2 ;;
         --express) express=true; shift ;;
         --no-build) build=false; shift ;;
         --destroy) destroy=true; shift ;;
@@ -159,7 +170,7 @@ if "$destroy"; then
         info "the DynamoDB table is retained on purpose (it holds the shop's data); to delete it too:"
         info "  aws dynamodb delete-table --region $region --table-name $table"
     fi
-    info "the artifact bucket is kept; to delete it and the zips in it:"
+    info "the artifact bucket is kept; to delete it and the zips in it (the default bucket, or the --bucket you deployed with):"
     info "  aws s3 rb --region $region --force s3://${bucket:-rust-shop-artifacts-$account_id-$region}"
     exit 0
 fi
@@ -212,17 +223,20 @@ fi
 
 packaged_file="$work_dir/$stack_name.packaged.yaml"
 step "uploading the zips and rewriting the code locations (aws cloudformation package)"
-aws cloudformation package --template-file "$template_file" --s3-bucket "$bucket" \
-    --s3-prefix "$stack_name" --output-template-file "$packaged_file" >/dev/null \
-    || die "aws cloudformation package failed (see above)"
-printf '\n'  # the CLI's upload progress ends without a newline
+# The CLI draws an upload progress bar on stderr (megabytes of it in a log); keep it for a failure.
+if ! aws cloudformation package --template-file "$template_file" --s3-bucket "$bucket" \
+    --s3-prefix "$stack_name" --output-template-file "$packaged_file" >/dev/null 2>"$work_dir/package.log"; then
+    tr '\r' '\n' <"$work_dir/package.log" | grep -v '^Uploading to' >&2 || true
+    die "aws cloudformation package failed (see above)"
+fi
+info "uploaded $(grep -o 'Uploading to [^ ]*' "$work_dir/package.log" | sort -u | wc -l) new zip(s) to s3://$bucket/$stack_name/"
 info "packaged template: ${packaged_file#"$repo_root"/}"
 
 previous_status="$(stack_status)"
 step "deploying stack $stack_name (aws cloudformation deploy, ${previous_status:-new stack})"
 aws cloudformation deploy --template-file "$packaged_file" --stack-name "$stack_name" \
     --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
-    --parameter-overrides "Architecture=$arch" "StageName=$stage" \
+    --parameter-overrides "Architecture=$arch" "StageName=$stage" "${extra_parameters[@]}" \
     || die "aws cloudformation deploy failed: see 'aws cloudformation describe-stack-events --stack-name $stack_name --region $region'"
 status="$(stack_status)"
 info "stack status: ${status:-unknown}"
