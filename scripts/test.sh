@@ -157,10 +157,18 @@ if [ -x scripts/check-asl.sh ]; then
 else
     skip_step "asl-validator (scripts/check-asl.sh)" "scripts/check-asl.sh does not exist yet"
 fi
-run_step "Lambda zips: cargo lambda build --release --arm64 (CI builds arm64 only)" \
-    scripts/build-lambdas.sh --arch arm64
+# CI builds the zips for ONE architecture, arm64 (the template's default), cross-compiled through zig,
+# with the release profile's opt-level but without its thin LTO and single codegen unit: those make every
+# crate (the AWS SDK above all) compile on one core and every binary re-optimize at link time, which took
+# over half an hour of this 2-core machine. deploy.sh ships the full [profile.release] of Cargo.toml.
+ci_release_profile() {
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 "$@"
+}
+run_step "Lambda zips: cargo lambda build --release --arm64 (CI builds arm64 only, see above)" \
+    ci_release_profile scripts/build-lambdas.sh --arch arm64
 run_step "shellcheck on every shell script" shellcheck_all_scripts
-run_step "deploy rehearsal against moto (scripts/deploy-rehearsal.sh)" scripts/deploy-rehearsal.sh
+run_step "deploy rehearsal against moto (scripts/deploy-rehearsal.sh)" \
+    ci_release_profile scripts/deploy-rehearsal.sh
 # The local emulator's end-to-end tests (owned by the local emulator's part; see local/README.md).
 if [ -x scripts/e2e.sh ]; then
     run_step "local emulator end-to-end tests (scripts/e2e.sh)" scripts/e2e.sh
