@@ -14,7 +14,7 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
-export PATH="$repo_root/.tools/venv/bin:$repo_root/.tools/node/bin:$HOME/.cargo/bin:$PATH"
+export PATH="$repo_root/.tools/venv/bin:$repo_root/.tools/node/bin:${CARGO_HOME:-${HOME:-/root}/.cargo}/bin:$PATH"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Tools that ask questions must not wait for a terminal that CI does not have.
 exec </dev/null
