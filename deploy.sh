@@ -104,9 +104,10 @@ if [ -n "$template" ]; then
     template="$(cd "$(dirname "$template")" && pwd)/$(basename "$template")"
 fi
 
-# Tools installed by scripts/install-tools.sh are used from the project; anything on PATH works too.
+# Tools installed by scripts/install-tools.sh come first (their python3 has the ziglang package that
+# cargo-lambda's zig comes from); anything else on PATH works too.
 if [ -d "$repo_root/.tools/venv/bin" ]; then
-    PATH="$PATH:$repo_root/.tools/venv/bin"
+    PATH="$repo_root/.tools/venv/bin:$PATH"
 fi
 
 step "checking prerequisites"
