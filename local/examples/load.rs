@@ -81,13 +81,20 @@ async fn one_order(
         .map(|i| json!({"itemId": products[(n + i) % products.len()], "quantity": 1}))
         .collect();
     let started = Instant::now();
-    let response = http
-        .post(format!("{}/{}/create-order", args.api, args.stage))
-        .header("content-type", "application/json")
-        .body(Value::Array(lines).to_string())
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
+    // The stage's throttling answers 429 over its rate: retry after a pause, as a client should.
+    let response = loop {
+        let response = http
+            .post(format!("{}/{}/create-order", args.api, args.stage))
+            .header("content-type", "application/json")
+            .body(Value::Array(lines.clone()).to_string())
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if response.status().as_u16() != 429 {
+            break response;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     let status = response.status().as_u16();
     let body: Value = response.json().await.map_err(|e| e.to_string())?;
     let answered = started.elapsed();

@@ -97,6 +97,33 @@ struct IntegrationResponse {
 
 struct Stage {
     variables: IndexMap<String, String>,
+    throttle: Option<Throttle>,
+}
+
+/// The stage's `MethodSettings` throttling (`ResourcePath: /*`, `HttpMethod: *`): a token bucket of
+/// `burst` tokens refilled at `rate` per second, as API Gateway applies it.
+struct Throttle {
+    rate: f64,
+    burst: f64,
+    bucket: std::sync::Mutex<(f64, Instant)>,
+}
+
+impl Throttle {
+    fn admit(&self) -> bool {
+        let Ok(mut bucket) = self.bucket.lock() else {
+            return true;
+        };
+        let now = Instant::now();
+        let (tokens, last) = *bucket;
+        let tokens = (tokens + now.duration_since(last).as_secs_f64() * self.rate).min(self.burst);
+        if tokens >= 1.0 {
+            *bucket = (tokens - 1.0, now);
+            true
+        } else {
+            *bucket = (tokens, now);
+            false
+        }
+    }
 }
 
 struct RestApi {
@@ -172,14 +199,16 @@ fn internal_error(request_id: &str) -> Response {
 }
 
 impl ApiGateway {
+    /// `throttling`: enforce the stages' `MethodSettings` rate and burst limits (429 over them).
     pub fn from_stack(
         stack: &Stack,
         lambda: Arc<LambdaService>,
         states: Arc<StatesService>,
+        throttling: bool,
     ) -> Result<ApiGateway, ApiSetupError> {
         let mut apis = Vec::new();
         for api in stack.of_type("AWS::ApiGateway::RestApi") {
-            apis.push(rest_api(stack, api)?);
+            apis.push(rest_api(stack, api, throttling)?);
         }
         let mut permissions = Vec::new();
         for permission in stack.of_type("AWS::Lambda::Permission") {
@@ -314,6 +343,16 @@ impl ApiGateway {
                 request_id,
             );
         };
+        if let Some(throttle) = &stage.throttle
+            && !throttle.admit()
+        {
+            return gateway_error(
+                429,
+                "TooManyRequestsException",
+                "Too Many Requests",
+                request_id,
+            );
+        }
         let request = MethodRequest {
             api_id: &api.id,
             stage: stage_name,
@@ -1167,7 +1206,39 @@ fn integration(stack: &Stack, method: &Resource) -> Result<Integration, Template
     })
 }
 
-fn rest_api(stack: &Stack, api: &Resource) -> Result<RestApi, TemplateError> {
+/// The stage-wide throttling of `MethodSettings` (the entry for every resource and method).
+fn stage_throttle(stage: &Resource) -> Result<Option<Throttle>, TemplateError> {
+    let Some(Value::Array(settings)) = stage.get("MethodSettings") else {
+        return Ok(None);
+    };
+    let number = |value: Option<&Value>| match value {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.parse().ok(),
+        _ => None,
+    };
+    for setting in settings {
+        let everywhere = setting.get("ResourcePath").and_then(Value::as_str) == Some("/*")
+            && setting.get("HttpMethod").and_then(Value::as_str) == Some("*");
+        if !everywhere {
+            continue;
+        }
+        let rate = number(setting.get("ThrottlingRateLimit"));
+        let burst = number(setting.get("ThrottlingBurstLimit"));
+        if let (Some(rate), Some(burst)) = (rate, burst) {
+            if rate <= 0.0 || burst < 1.0 {
+                return Err(stage.error("MethodSettings", "throttling limits must be positive"));
+            }
+            return Ok(Some(Throttle {
+                rate,
+                burst,
+                bucket: std::sync::Mutex::new((burst, Instant::now())),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+fn rest_api(stack: &Stack, api: &Resource, throttling: bool) -> Result<RestApi, TemplateError> {
     let id = api.reference.clone();
     let root = stack.attribute(api, "RootResourceId")?;
     let belongs = |r: &&Resource| r.get("RestApiId").and_then(Value::as_str) == Some(id.as_str());
@@ -1339,12 +1410,24 @@ fn rest_api(stack: &Stack, api: &Resource) -> Result<RestApi, TemplateError> {
                     .collect()
             })
             .unwrap_or_default();
-        stages.insert(stage.str("StageName")?.to_string(), Stage { variables });
+        let throttle = if throttling {
+            stage_throttle(stage)?
+        } else {
+            None
+        };
+        stages.insert(
+            stage.str("StageName")?.to_string(),
+            Stage {
+                variables,
+                throttle,
+            },
+        );
     }
     for deployment in stack.of_type("AWS::ApiGateway::Deployment").filter(belongs) {
         if let Some(name) = deployment.opt_str("StageName")? {
             stages.entry(name.to_string()).or_insert(Stage {
                 variables: IndexMap::new(),
+                throttle: None,
             });
         }
     }

@@ -62,6 +62,9 @@ struct Cli {
     /// At a function's concurrency limit: queue the invocation, or throttle it as Lambda does.
     #[arg(long, value_enum, default_value_t = ConcurrencyLimitPolicy::Queue)]
     on_concurrency_limit: ConcurrencyLimitPolicy,
+    /// Do not enforce the stages' MethodSettings throttling (API Gateway answers 429 over the limits).
+    #[arg(long)]
+    no_stage_throttling: bool,
     /// Log filter (tracing EnvFilter syntax), e.g. `info`, `debug`, `warn,api=info`.
     #[arg(long, default_value = "info,dynoxide=error")]
     log: String,
@@ -340,7 +343,12 @@ async fn main() -> anyhow::Result<()> {
     };
     let lambda = Arc::new(LambdaService::from_stack(&stack, &settings)?);
     let states = Arc::new(StatesService::from_stack(&stack, lambda.clone())?);
-    let gateway = ApiGateway::from_stack(&stack, lambda.clone(), states.clone())?;
+    let gateway = ApiGateway::from_stack(
+        &stack,
+        lambda.clone(),
+        states.clone(),
+        !cli.no_stage_throttling,
+    )?;
     let app = Arc::new(App {
         gateway,
         lambda: lambda.clone(),

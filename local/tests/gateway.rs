@@ -61,7 +61,7 @@ fn gateway() -> (ApiGateway, Arc<LambdaService>) {
     let lambda = Arc::new(LambdaService::from_stack(&stack, &settings).expect("lambda"));
     let states = Arc::new(StatesService::from_stack(&stack, lambda.clone()).expect("states"));
     (
-        ApiGateway::from_stack(&stack, lambda.clone(), states).expect("gateway"),
+        ApiGateway::from_stack(&stack, lambda.clone(), states, true).expect("gateway"),
         lambda,
     )
 }
@@ -254,5 +254,27 @@ async fn mock_integrations_render_templates_with_overrides_and_parameters() {
     );
     assert_eq!(answer.header("x-mocked"), ["yes"]);
     assert_eq!(answer.header("x-tenant"), [r#"it's "t""#]);
+    lambda.shutdown();
+}
+
+#[tokio::test]
+async fn the_stage_throttles_over_its_burst() {
+    let (gateway, lambda) = gateway();
+    // The fixture's stage allows a burst of 5 requests, refilled at 1 per second.
+    let mut answers = Vec::new();
+    for _ in 0..8 {
+        answers.push(call(&gateway, "POST", "/test/mocked", &[("x-tenant", "t")], "{}").await);
+    }
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(&statuses[..5], &[200; 5], "{statuses:?}");
+    let throttled = answers
+        .iter()
+        .find(|a| a.status == 429)
+        .expect("a request over the burst is throttled");
+    assert_eq!(throttled.json(), json!({"message": "Too Many Requests"}));
+    assert_eq!(
+        throttled.header("x-amzn-errortype"),
+        ["TooManyRequestsException"]
+    );
     lambda.shutdown();
 }

@@ -136,23 +136,32 @@ impl Emulator {
         format!("{}/prod/{route}", self.api)
     }
 
-    /// POST a raw body with a content type; answers (status, body text).
+    /// POST a raw body with a content type; answers (status, body text). Retries 429 (the stage's
+    /// throttling) after a pause, as a well-behaved client does.
     pub async fn post_raw(
         &self,
         route: &str,
         content_type: &str,
-        body: impl Into<reqwest::Body>,
+        body: impl Into<String>,
     ) -> (u16, String) {
-        let response = self
-            .http
-            .post(self.url(route))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("the API answers");
-        let status = response.status().as_u16();
-        (status, response.text().await.expect("body"))
+        let body: String = body.into();
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let response = self
+                .http
+                .post(self.url(route))
+                .header("content-type", content_type)
+                .body(body.clone())
+                .send()
+                .await
+                .expect("the API answers");
+            let status = response.status().as_u16();
+            if status != 429 {
+                return (status, response.text().await.expect("body"));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(2));
+        }
     }
 
     pub async fn post_json(&self, route: &str, body: &Value) -> (u16, Value) {
