@@ -32,10 +32,14 @@
 //!    with the original error (`Error` and `Cause` of `$.failure`).
 //! 5. **ConfirmOrder** (task `confirm-order` with a [`ConfirmRequest`]): PENDING → CONFIRMED (idempotent:
 //!    CONFIRMED stays CONFIRMED; CANCELLED fails with [`errors::ORDER_CANCELLED`]). The execution's output
-//!    is an [`OrderOutcome`].
+//!    is an [`OrderOutcome`]. On any error of ConfirmOrder (its retries spent), the same compensation as
+//!    in step 4 runs (Catch `States.ALL` → CancelOrder), so no execution ends with stock still reserved
+//!    for an order that is not confirmed.
 //!
 //! Every task retries Lambda's transient errors ([`errors::LAMBDA_TRANSIENT`]); this is safe because every
-//! function is idempotent per `(orderId, lineIndex)` or per `orderId`.
+//! function is idempotent per `(orderId, lineIndex)` or per `orderId`. CancelOrder, the compensation, also
+//! retries any other error (`States.ALL`, a few more attempts with backoff): it is idempotent, and giving
+//! up would leave stock reserved.
 //!
 //! ## Why the fence matters
 //! When one branch of a Parallel fails, Step Functions stops waiting for the others, but a Lambda invocation

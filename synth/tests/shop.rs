@@ -368,11 +368,20 @@ fn the_workflow_follows_the_contract() {
     assert_eq!(branches[0]["States"]["ReserveStock"]["Type"], "Map");
     assert_eq!(branches[1]["StartAt"], "CreateOrder");
     assert_eq!(states["ConfirmOrder"]["Next"], "OrderConfirmed");
+    assert_eq!(
+        states["ConfirmOrder"]["Catch"],
+        json!([{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "CancelOrder"}]),
+        "a failed confirmation is compensated too"
+    );
+    assert_eq!(
+        states["CancelOrder"]["Retry"][1]["ErrorEquals"],
+        json!(["States.ALL"])
+    );
     assert_eq!(states["OrderConfirmed"]["Type"], "Succeed");
     assert_eq!(states["CancelOrder"]["Next"], "OrderFailed");
     assert_eq!(
         states["OrderFailed"],
-        json!({"Type": "Fail", "Comment": "Fails with the error that stopped PlaceOrder",
+        json!({"Type": "Fail", "Comment": "Fails with the error that stopped PlaceOrder or ConfirmOrder",
                "ErrorPath": "$.failure.Error", "CausePath": "$.failure.Cause"})
     );
 

@@ -1,10 +1,10 @@
 //! The order workflow as `shop_contract` documents it, and its state machine resource.
 
-use indexmap::IndexMap;
 use asl::{
-    Branch, Catcher, Fail, JitterStrategy, Map, Parallel, Pass, Retrier, StateMachine as Definition,
-    Succeed, Task,
+    Branch, Catcher, Fail, JitterStrategy, Map, Parallel, Pass, Retrier,
+    StateMachine as Definition, Succeed, Task,
 };
+use indexmap::IndexMap;
 use serde_json::{Value, json};
 use shop_contract::{errors, names};
 
@@ -124,6 +124,7 @@ pub fn order_workflow_definition() -> Definition {
             "ConfirmOrder",
             invoke(names::CONFIRM_ORDER, json!({ "orderId.$": "$.orderId" }))
                 .output_path("$.Payload")
+                .catch(Catcher::new(["States.ALL"], "CancelOrder").result_path("$.failure"))
                 .next("OrderConfirmed"),
         )
         .state("OrderConfirmed", Succeed::new())
@@ -131,13 +132,21 @@ pub fn order_workflow_definition() -> Definition {
             "CancelOrder",
             invoke(names::CANCEL_ORDER, order_request)
                 .comment("Compensation: fence the order as CANCELLED, then give back every reserved line")
+                // Idempotent, and giving up would leave stock reserved: retry whatever the error.
+                .retry(
+                    Retrier::new(["States.ALL"])
+                        .interval_seconds(2)
+                        .max_attempts(5)
+                        .backoff_rate(2)
+                        .jitter_strategy(JitterStrategy::Full),
+                )
                 .result_path("$.cancellation")
                 .next("OrderFailed"),
         )
         .state(
             "OrderFailed",
             Fail::new()
-                .comment("Fails with the error that stopped PlaceOrder")
+                .comment("Fails with the error that stopped PlaceOrder or ConfirmOrder")
                 .error_path("$.failure.Error")
                 .cause_path("$.failure.Cause"),
         )
