@@ -171,10 +171,10 @@ impl Executor {
             transitions: AtomicU64::new(0),
             execution_arn: execution_arn.clone(),
             execution_name: name.clone(),
+            execution_input: input.clone(),
             context_base: json!({
                 "Execution": {
                     "Id": execution_arn,
-                    "Input": input,
                     "Name": name,
                     "RoleArn": role_arn,
                     "StartTime": start_time,
@@ -292,7 +292,10 @@ struct Shared {
     transitions: AtomicU64,
     execution_arn: String,
     execution_name: String,
+    /// `$$` without `Execution.Input`, which is added only for states that read it: copying a large
+    /// input into every state's context would make a Map's cost grow with the square of its input.
     context_base: Value,
+    execution_input: Value,
 }
 
 impl Shared {
@@ -360,8 +363,26 @@ fn state_prefix(kind: &str) -> &str {
     kind
 }
 
+/// Whether a state (or anything nested in it) may read `$$.Execution.Input`.
+fn reads_execution_input(state: &Value) -> bool {
+    match state {
+        Value::String(text) => {
+            text.contains("$$.Execution.Input")
+                || text.contains("$$['Execution']")
+                || text.contains("$$[\"Execution\"]")
+                || text
+                    .split(|c: char| c == ',' || c == '(' || c == ')' || c.is_whitespace())
+                    .any(|word| word == "$$" || word == "$$.Execution")
+        }
+        Value::Array(items) => items.iter().any(reads_execution_input),
+        Value::Object(fields) => fields.values().any(reads_execution_input),
+        _ => false,
+    }
+}
+
 fn context_for(
     shared: &Shared,
+    state: &Value,
     name: &str,
     entered: &str,
     retry_count: u32,
@@ -369,6 +390,11 @@ fn context_for(
     token: Option<&str>,
 ) -> Value {
     let mut context = shared.context_base.clone();
+    if reads_execution_input(state)
+        && let Some(execution) = context.get_mut("Execution").and_then(Value::as_object_mut)
+    {
+        execution.insert("Input".into(), shared.execution_input.clone());
+    }
     if let Value::Object(map) = &mut context {
         map.insert(
             "State".into(),
@@ -478,11 +504,11 @@ async fn run_state(
 
     match kind.as_str() {
         "Fail" => {
-            let context = context_for(shared, name, &entered, 0, frame, None);
+            let context = context_for(shared, state, name, &entered, 0, frame, None);
             return Err(fail_state_error(state, &raw_input, &context)?);
         }
         "Succeed" | "Pass" | "Wait" | "Choice" => {
-            let context = context_for(shared, name, &entered, 0, frame, None);
+            let context = context_for(shared, state, name, &entered, 0, frame, None);
             let step = match kind.as_str() {
                 "Succeed" => {
                     let effective = apply_filter_path(state, "InputPath", &raw_input, &context)?;
@@ -558,7 +584,7 @@ async fn run_state(
     let mut attempts_per_retrier = vec![0u64; retriers.len()];
     let mut retry_count: u32 = 0;
     loop {
-        let context = context_for(shared, name, &entered, retry_count, frame, None);
+        let context = context_for(shared, state, name, &entered, retry_count, frame, None);
         let attempt = run_attempt(
             shared,
             name,
