@@ -206,9 +206,14 @@ impl Condition {
     pub fn equals(left: impl Into<Expr>, right: impl Into<Expr>) -> Condition {
         Condition::Equals(left.into(), right.into())
     }
+}
 
-    pub fn not(condition: Condition) -> Condition {
-        Condition::Not(Box::new(condition))
+/// `!condition` is `Fn::Not`.
+impl std::ops::Not for Condition {
+    type Output = Condition;
+
+    fn not(self) -> Condition {
+        Condition::Not(Box::new(self))
     }
 }
 

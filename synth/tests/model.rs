@@ -155,10 +155,7 @@ fn conditions_serialize_as_condition_functions() {
         .expect("condition");
     let cases = [
         ("equals", Condition::equals(stage.value(), "prod")),
-        (
-            "not",
-            Condition::not(Condition::equals(stage.value(), "prod")),
-        ),
+        ("not", !Condition::equals(stage.value(), "prod")),
         (
             "and",
             Condition::And(vec![

@@ -216,7 +216,7 @@ impl StackParameters {
         )?;
         let reserves = template.add_condition(
             "ReservesConcurrency",
-            Condition::not(Condition::equals(reserved_concurrency.value(), "0")),
+            !Condition::equals(reserved_concurrency.value(), "0"),
         )?;
         Ok(StackParameters {
             architecture: architecture.value(),
