@@ -40,7 +40,10 @@ fn map_of_tasks() -> StateMachine {
 }
 
 fn transitions(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let handler = handler_fn(|request: TaskRequest| async move { Ok(request.input().clone()) });
     let executor = Executor::new(handler).with_clock(Arc::new(VirtualClock::new()));
 
@@ -49,7 +52,11 @@ fn transitions(c: &mut Criterion) {
     group.throughput(Throughput::Elements(CHAIN as u64));
     group.bench_function("pass_chain_100", |b| {
         b.iter(|| {
-            let result = runtime.block_on(executor.run(&chain, json!({"value": 1}), ExecutionOptions::default()));
+            let result = runtime.block_on(executor.run(
+                &chain,
+                json!({"value": 1}),
+                ExecutionOptions::default(),
+            ));
             assert_eq!(result.state_transitions, CHAIN as u64);
             black_box(result)
         })
@@ -62,7 +69,8 @@ fn transitions(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("map_1000_trivial_tasks", |b| {
         b.iter(|| {
-            let result = runtime.block_on(executor.run(&map, input.clone(), ExecutionOptions::default()));
+            let result =
+                runtime.block_on(executor.run(&map, input.clone(), ExecutionOptions::default()));
             assert_eq!(result.state_transitions, ITEMS as u64 + 1);
             black_box(result)
         })
