@@ -115,6 +115,13 @@ pub(crate) fn apply_template(
             }
             Ok(Value::Object(out))
         }
+        // The spec's "however deeply nested" includes objects inside arrays: AWS's own ECS example
+        // fills `"ContainerOverrides": [{"Command.$": "$.commands"}]`.
+        Value::Array(items) => items
+            .iter()
+            .map(|item| apply_template(item, input, context))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
         other => Ok(other.clone()),
     }
 }
