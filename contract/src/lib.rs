@@ -37,9 +37,9 @@
 //!    for an order that is not confirmed.
 //!
 //! Every task retries Lambda's transient errors ([`errors::LAMBDA_TRANSIENT`]); this is safe because every
-//! function is idempotent per `(orderId, lineIndex)` or per `orderId`. CancelOrder, the compensation, also
-//! retries any other error (`States.ALL`, a few more attempts with backoff): it is idempotent, and giving
-//! up would leave stock reserved.
+//! function is idempotent per `(orderId, lineIndex)` or per `orderId`. CancelOrder, the compensation, retries
+//! any error instead (`States.ALL`, one retrier of 10 attempts with capped, jittered backoff, throttling
+//! included): it is idempotent, and giving up would leave stock reserved.
 //!
 //! ## Why the fence matters
 //! When one branch of a Parallel fails, Step Functions stops waiting for the others, but a Lambda invocation

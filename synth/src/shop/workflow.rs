@@ -39,6 +39,11 @@ fn retry_transient() -> Retrier {
 
 /// A `lambda:invoke` task calling `function`; `payload` is a path (`Payload.$`) or a template (`Payload`).
 fn invoke(function: &str, payload: Value) -> Task {
+    invoke_once(function, payload).retry(retry_transient())
+}
+
+/// The task of [`invoke`] without its retrier, for a state that chooses its own.
+fn invoke_once(function: &str, payload: Value) -> Task {
     let mut parameters = serde_json::Map::new();
     parameters.insert(
         "FunctionName".into(),
@@ -48,9 +53,7 @@ fn invoke(function: &str, payload: Value) -> Task {
         Value::String(path) => parameters.insert("Payload.$".into(), Value::String(path)),
         template => parameters.insert("Payload".into(), template),
     };
-    Task::new(LAMBDA_INVOKE)
-        .parameters(Value::Object(parameters))
-        .retry(retry_transient())
+    Task::new(LAMBDA_INVOKE).parameters(Value::Object(parameters))
 }
 
 /// A Map over the order's lines calling `function` with one `LineRequest` per line.
@@ -130,14 +133,17 @@ pub fn order_workflow_definition() -> Definition {
         .state("OrderConfirmed", Succeed::new())
         .state(
             "CancelOrder",
-            invoke(names::CANCEL_ORDER, order_request)
+            invoke_once(names::CANCEL_ORDER, order_request)
                 .comment("Compensation: fence the order as CANCELLED, then give back every reserved line")
-                // Idempotent, and giving up would leave stock reserved: retry whatever the error.
+                // Idempotent, and giving up would leave stock reserved: retry whatever the error. One
+                // retrier only: the first retrier whose ErrorEquals matches counts the attempts, so a
+                // separate transient-error retrier would cap throttling at its own few attempts.
                 .retry(
                     Retrier::new(["States.ALL"])
-                        .interval_seconds(2)
-                        .max_attempts(5)
+                        .interval_seconds(1)
+                        .max_attempts(10)
                         .backoff_rate(2)
+                        .max_delay_seconds(30)
                         .jitter_strategy(JitterStrategy::Full),
                 )
                 .result_path("$.cancellation")
