@@ -1028,6 +1028,34 @@ async fn run_task(
     }
 }
 
+/// Ends a Parallel or Map (`kind`) once its branches or iterations are done: the first failure fails the
+/// state, else the results, in order, are its output.
+fn finish_fan_out(
+    shared: &Shared,
+    frame: &mut Frame,
+    kind: &str,
+    failure: Option<StatesError>,
+    results: Vec<Option<Value>>,
+) -> Result<Value, StatesError> {
+    if let Some(error) = failure {
+        let details = json!({"error": error.error, "cause": error.cause});
+        let details_key = format!("{}StateFailedEventDetails", kind.to_ascii_lowercase());
+        shared.record(
+            &mut frame.cursor,
+            &format!("{kind}StateFailed"),
+            Some((details_key.as_str(), details)),
+        );
+        return Err(error);
+    }
+    shared.record(&mut frame.cursor, &format!("{kind}StateSucceeded"), None);
+    Ok(Value::Array(
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or(Value::Null))
+            .collect(),
+    ))
+}
+
 fn region_of(shared: &Shared) -> String {
     shared
         .execution_arn
@@ -1105,24 +1133,7 @@ async fn run_parallel(
     while set.join_next().await.is_some() {}
     drop(held_token);
     drop(idle);
-    if let Some(error) = failure {
-        shared.record(
-            &mut frame.cursor,
-            "ParallelStateFailed",
-            Some((
-                "parallelStateFailedEventDetails",
-                json!({"error": error.error, "cause": error.cause}),
-            )),
-        );
-        return Err(error);
-    }
-    shared.record(&mut frame.cursor, "ParallelStateSucceeded", None);
-    Ok(Value::Array(
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or(Value::Null))
-            .collect(),
-    ))
+    finish_fan_out(shared, frame, "Parallel", failure, results)
 }
 
 async fn run_map(
@@ -1334,22 +1345,5 @@ async fn run_map(
     while set.join_next().await.is_some() {}
     drop(held_token);
     drop(idle);
-    if let Some(error) = failure {
-        shared.record(
-            &mut frame.cursor,
-            "MapStateFailed",
-            Some((
-                "mapStateFailedEventDetails",
-                json!({"error": error.error, "cause": error.cause}),
-            )),
-        );
-        return Err(error);
-    }
-    shared.record(&mut frame.cursor, "MapStateSucceeded", None);
-    Ok(Value::Array(
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or(Value::Null))
-            .collect(),
-    ))
+    finish_fan_out(shared, frame, "Map", failure, results)
 }
