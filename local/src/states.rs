@@ -13,7 +13,10 @@ use axum::body::Bytes;
 use futures::future::BoxFuture;
 use indexmap::IndexMap;
 use serde_json::{Value, json};
-use sfn::{ExecutionOptions, ExecutionResult, Executor, FunctionCall, StatesError, TaskHandler};
+use sfn::{
+    ExecutionHistory, ExecutionOptions, ExecutionResult, Executor, FunctionCall, StatesError,
+    TaskHandler,
+};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -83,6 +86,8 @@ struct ExecutionRecord {
     start_date: f64,
     result: Option<ExecutionResult>,
     stop_date: Option<f64>,
+    /// Shared with the running execution: its events so far, then all of them.
+    history: ExecutionHistory,
 }
 
 /// Time spent by executions, for `/_local/stats` and the benchmarks.
@@ -307,6 +312,7 @@ impl StatesService {
             start_date: epoch_seconds(),
             result: None,
             stop_date: None,
+            history: ExecutionHistory::new(),
         };
         let mut executions = self
             .executions
@@ -382,7 +388,12 @@ impl StatesService {
         };
         let result = machine
             .executor
-            .run(&machine.machine, record.input.clone(), options)
+            .run_with_history(
+                &machine.machine,
+                record.input.clone(),
+                options,
+                record.history.clone(),
+            )
             .await;
         self.stats
             .execution_micros
@@ -427,13 +438,60 @@ impl StatesService {
         Ok(describe(&self.record(request)?))
     }
 
+    /// GetExecutionHistory, for a running execution too: its events so far. Pages of `maxResults`
+    /// (default and limit 1000, as AWS), `nextToken` to go on, `includeExecutionData: false` to leave
+    /// inputs and outputs out.
     fn execution_history(&self, request: &Value) -> Result<Value, ApiError> {
+        const PAGE_LIMIT: u64 = 1000;
         let record = self.record(request)?;
-        let mut events = record.result.map(|r| r.history).unwrap_or_default();
+        let mut events = record.history.snapshot();
         if request.get("reverseOrder") == Some(&Value::Bool(true)) {
             events.reverse();
         }
-        Ok(json!({"events": events}))
+        let page_size = match request.get("maxResults") {
+            None | Some(Value::Null) => PAGE_LIMIT,
+            Some(value) => match value.as_u64() {
+                Some(0) => PAGE_LIMIT,
+                Some(n) if n <= PAGE_LIMIT => n,
+                _ => {
+                    return Err(ApiError::new(
+                        "ValidationException",
+                        format!(
+                            "1 validation error detected: Value '{value}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to {PAGE_LIMIT}"
+                        ),
+                    ));
+                }
+            },
+        } as usize;
+        let start = match request.get("nextToken") {
+            None | Some(Value::Null) => 0,
+            Some(Value::String(token)) => parse_history_token(token, &record.arn)?,
+            Some(other) => {
+                return Err(ApiError::new(
+                    "SerializationException",
+                    format!("nextToken must be a string, found {other}"),
+                ));
+            }
+        };
+        let include_data = request.get("includeExecutionData") != Some(&Value::Bool(false));
+        let page: Vec<Value> = events
+            .iter()
+            .skip(start)
+            .take(page_size)
+            .map(|event| {
+                let mut value = json!(event);
+                if !include_data {
+                    strip_execution_data(&mut value);
+                }
+                value
+            })
+            .collect();
+        let mut answer = json!({"events": page});
+        let next = start + page_size;
+        if next < events.len() {
+            answer["nextToken"] = json!(history_token(next, &record.arn));
+        }
+        Ok(answer)
     }
 
     fn list_executions(&self, request: &Value) -> Result<Value, ApiError> {
@@ -457,6 +515,36 @@ impl StatesService {
             })
             .collect();
         Ok(json!({"executions": listed}))
+    }
+}
+
+/// `nextToken` of GetExecutionHistory: the index of the next event, tied to its execution.
+fn history_token(index: usize, execution_arn: &str) -> String {
+    format!("{index}:{execution_arn}")
+}
+
+fn parse_history_token(token: &str, execution_arn: &str) -> Result<usize, ApiError> {
+    token
+        .split_once(':')
+        .filter(|(_, arn)| *arn == execution_arn)
+        .and_then(|(index, _)| index.parse().ok())
+        .ok_or_else(|| ApiError::new("InvalidToken", format!("Invalid Token: '{token}'")))
+}
+
+/// `includeExecutionData: false`: the events keep their shape without inputs, outputs and parameters.
+fn strip_execution_data(event: &mut Value) {
+    let Some(object) = event.as_object_mut() else {
+        return;
+    };
+    for (key, details) in object.iter_mut() {
+        if !key.ends_with("EventDetails") {
+            continue;
+        }
+        if let Some(details) = details.as_object_mut() {
+            details.retain(|field, _| {
+                !matches!(field.as_str(), "input" | "output" | "parameters" | "result")
+            });
+        }
     }
 }
 

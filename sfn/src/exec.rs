@@ -15,7 +15,7 @@ use crate::clock::{Clock, IdleGuard, SystemClock, WorkerGuard};
 use crate::definition::StateMachine;
 use crate::error::{StatesError, error_equals_matches, names};
 use crate::expr::{apply_template, evaluate_dynamic};
-use crate::history::{Cursor, History, HistoryEvent, text};
+use crate::history::{Cursor, ExecutionHistory, HistoryEvent, text};
 use crate::task::{ResourceKind, TaskContext, TaskHandler, TaskInvocation, classify_resource};
 
 /// Whether `failures` failed iterations out of `total` exceed what the Map tolerates: with both limits
@@ -148,6 +148,19 @@ impl Executor {
         input: Value,
         options: ExecutionOptions,
     ) -> ExecutionResult {
+        self.run_with_history(machine, input, options, ExecutionHistory::new())
+            .await
+    }
+
+    /// [`Executor::run`], recording into `history`, which the caller may read while the execution runs.
+    /// `history` should be new: events already in it would be taken as this execution's.
+    pub async fn run_with_history(
+        &self,
+        machine: &StateMachine,
+        input: Value,
+        options: ExecutionOptions,
+        history: ExecutionHistory,
+    ) -> ExecutionResult {
         let name = options
             .name
             .clone()
@@ -167,7 +180,7 @@ impl Executor {
         let shared = Arc::new(Shared {
             handler: self.handler.clone(),
             clock: self.clock.clone(),
-            history: History::default(),
+            history,
             transitions: AtomicU64::new(0),
             execution_arn: execution_arn.clone(),
             execution_name: name.clone(),
@@ -288,7 +301,7 @@ pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
 struct Shared {
     handler: Arc<dyn TaskHandler>,
     clock: Arc<dyn Clock>,
-    history: History,
+    history: ExecutionHistory,
     transitions: AtomicU64,
     execution_arn: String,
     execution_name: String,

@@ -32,16 +32,22 @@ impl HistoryEvent {
     }
 }
 
-/// The events of one execution, shared by all its branches.
+/// The events of one execution, shared by all its branches and readable while it runs: a clone is a
+/// handle on the same events, so a caller that passes one to [`crate::Executor::run_with_history`] can
+/// answer `GetExecutionHistory` for an execution that has not ended.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct History {
+pub struct ExecutionHistory {
     events: Arc<Mutex<Vec<HistoryEvent>>>,
 }
 
 /// The id of the last event of one branch of execution (the `previousEventId` of the next).
 pub(crate) type Cursor = u64;
 
-impl History {
+impl ExecutionHistory {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     pub(crate) fn record(
         &self,
         cursor: &mut Cursor,
@@ -69,11 +75,24 @@ impl History {
         id
     }
 
-    pub(crate) fn snapshot(&self) -> Vec<HistoryEvent> {
+    /// The events recorded so far, in order.
+    pub fn snapshot(&self) -> Vec<HistoryEvent> {
         self.events
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+
+    /// How many events were recorded so far.
+    pub fn len(&self) -> usize {
+        self.events
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

@@ -41,7 +41,7 @@ pub use error::{DefinitionError, StatesError};
 pub use exec::{
     ExecutionOptions, ExecutionResult, ExecutionStatus, Executor, UNBOUNDED_MAP_CONCURRENCY,
 };
-pub use history::HistoryEvent;
+pub use history::{ExecutionHistory, HistoryEvent};
 pub use task::{
     FunctionCall, ResourceCall, TaskContext, TaskHandler, TaskInvocation, TaskRequest,
     default_invoke_task, handler_fn,
