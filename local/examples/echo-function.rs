@@ -6,6 +6,7 @@
 //! - `{"action": "sleep", "millis": N}` sleeps then answers
 //! - `{"action": "exit", "code": N}` ends the process mid-invocation
 //! - `{"action": "big", "bytes": N}` answers a string of N bytes
+//! - `{"action": "allocate", "megabytes": N, "holdMillis": M}` fills N MiB of memory, keeps it M ms, answers
 //! - an API Gateway proxy event (it has `requestContext`) answers a proxy response whose body is the event;
 //!   with `?shape=base64` a base64 body, with `?shape=broken` a malformed response
 
@@ -68,6 +69,12 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Failure> {
         }
         "exit" => std::process::exit(number("code") as i32),
         "big" => Ok(Value::String("x".repeat(number("bytes") as usize))),
+        "allocate" => {
+            // Written, not just reserved: untouched pages would not count as resident memory.
+            let filled = vec![0x5a_u8; number("megabytes") as usize * 1024 * 1024];
+            tokio::time::sleep(std::time::Duration::from_millis(number("holdMillis"))).await;
+            Ok(json!({"allocated": number("megabytes"), "check": filled.iter().step_by(4096).map(|b| *b as u64).sum::<u64>()}))
+        }
         _ => {
             let env: serde_json::Map<String, Value> = SHOWN_VARIABLES
                 .iter()

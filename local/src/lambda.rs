@@ -7,6 +7,13 @@
 //! does, and reported as `Sandbox.Timedout`; a process that dies mid-invocation is `Runtime.ExitError`;
 //! a function error keeps the `errorType` the function reported, so Step Functions' Retry and Catch see
 //! real error names.
+//!
+//! `MemorySize` is enforced as far as a process allows without cgroups: a watchdog reads the process's
+//! peak resident memory (`VmHWM` in `/proc/<pid>/status`, Linux only) every few milliseconds and kills the
+//! process once it is over the function's memory, reported as `Runtime.OutOfMemory` like Lambda does. A
+//! peak between two readings is still seen (it is a high-water mark), but an allocation that grows faster
+//! than the watchdog reads may overshoot before the kill. `RLIMIT_AS` is not an option: a multi-threaded
+//! Rust process reserves far more address space than it uses.
 
 use crate::template::{ACCOUNT_ID, Resource, Stack, TemplateError};
 use axum::Router;
@@ -27,6 +34,9 @@ use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
 /// How long a new process may take to ask for its first invocation (Lambda's init phase limit).
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the memory watchdog reads a process's peak resident memory.
+const MEMORY_POLL: Duration = Duration::from_millis(20);
+const MIB: u64 = 1024 * 1024;
 /// Lambda's synchronous invocation payload limit (request and response).
 pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
 
@@ -138,6 +148,11 @@ pub struct FunctionStats {
     pub busy_micros: AtomicU64,
     /// Time spent starting processes (spawn → first `next`), in microseconds.
     pub init_micros: AtomicU64,
+    /// Processes killed for going over `MemorySize`.
+    pub out_of_memory: AtomicU64,
+    /// The highest peak resident memory of any of the function's processes, in MiB (Lambda's
+    /// "Max Memory Used"); shared with the memory watchdogs.
+    pub max_memory_used_mb: Arc<AtomicU64>,
 }
 
 /// The answer of one invocation, as the Runtime API received it.
@@ -164,7 +179,7 @@ struct RuntimeApiState {
 struct Environment {
     sender: mpsc::Sender<Invocation>,
     state: Arc<RuntimeApiState>,
-    exited: watch::Receiver<Option<String>>,
+    exited: watch::Receiver<Option<ProcessEnd>>,
     kill: Option<oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -181,13 +196,13 @@ impl Environment {
         }
     }
 
-    async fn wait_exit(&mut self) -> String {
+    async fn wait_exit(&mut self) -> ProcessEnd {
         loop {
-            if let Some(status) = self.exited.borrow().clone() {
-                return status;
+            if let Some(end) = self.exited.borrow().clone() {
+                return end;
             }
             if self.exited.changed().await.is_err() {
-                return "the process watcher stopped".to_string();
+                return ProcessEnd::Killed("the process watcher stopped");
             }
         }
     }
@@ -198,6 +213,17 @@ impl Drop for Environment {
         self.kill_process();
         self.server.abort();
     }
+}
+
+/// How a function's process ended.
+#[derive(Debug, Clone, PartialEq)]
+enum ProcessEnd {
+    /// It exited on its own: its exit status as the OS reports it.
+    Exited(String),
+    /// The emulator killed it (timeout, no `next` within the init limit, shutdown).
+    Killed(&'static str),
+    /// The memory watchdog killed it: its peak resident memory went over `MemorySize`.
+    OutOfMemory { peak_mb: u64, limit_mb: u64 },
 }
 
 /// The pool of one function.
@@ -301,6 +327,9 @@ impl LambdaService {
                         "coldStarts": s.cold_starts.load(Ordering::Relaxed),
                         "errors": s.errors.load(Ordering::Relaxed),
                         "timeouts": s.timeouts.load(Ordering::Relaxed),
+                        "outOfMemory": s.out_of_memory.load(Ordering::Relaxed),
+                        "memorySizeMB": pool.config.memory_mb,
+                        "maxMemoryUsedMB": s.max_memory_used_mb.load(Ordering::Relaxed),
                         "throttles": s.throttles.load(Ordering::Relaxed),
                         "busyMillis": s.busy_micros.load(Ordering::Relaxed) / 1000,
                         "initMillis": s.init_micros.load(Ordering::Relaxed) / 1000,
@@ -558,9 +587,13 @@ impl FunctionPool {
             Ok(_) => {}
             Err(InvokeError::Function { error_type, .. }) => {
                 self.stats.errors.fetch_add(1, Ordering::Relaxed);
-                if error_type == "Sandbox.Timedout" {
-                    self.stats.timeouts.fetch_add(1, Ordering::Relaxed);
-                }
+                match error_type.as_str() {
+                    "Sandbox.Timedout" => self.stats.timeouts.fetch_add(1, Ordering::Relaxed),
+                    "Runtime.OutOfMemory" => {
+                        self.stats.out_of_memory.fetch_add(1, Ordering::Relaxed)
+                    }
+                    _ => 0,
+                };
             }
             Err(InvokeError::Service { .. }) => {
                 self.stats.errors.fetch_add(1, Ordering::Relaxed);
@@ -613,14 +646,17 @@ impl FunctionPool {
             reply: reply_tx,
         };
         if environment.sender.send(invocation).await.is_err() {
-            return Err(self.exit_error(request_id, "the runtime API of the environment stopped"));
+            return Err(self.exit_error(
+                request_id,
+                &ProcessEnd::Killed("the runtime API of the environment stopped"),
+            ));
         }
         let init_started = Instant::now();
         let delivered = tokio::select! {
             delivered = delivered_rx => delivered.is_ok(),
-            status = environment.wait_exit() => {
+            end = environment.wait_exit() => {
                 let init_error = environment.state.init_error.lock().ok().and_then(|mut e| e.take());
-                return Err(init_error.unwrap_or_else(|| self.exit_error(request_id, &status)));
+                return Err(init_error.unwrap_or_else(|| self.exit_error(request_id, &end)));
             }
             _ = tokio::time::sleep(INIT_TIMEOUT + timeout) => false,
         };
@@ -643,8 +679,8 @@ impl FunctionPool {
                 Ok(outcome) => outcome,
                 Err(_) => Err(self.exit_error(request_id, &environment.wait_exit().await)),
             },
-            status = environment.wait_exit() => {
-                Err(self.exit_error(request_id, &status))
+            end = environment.wait_exit() => {
+                Err(self.exit_error(request_id, &end))
             }
             _ = tokio::time::sleep(timeout) => {
                 environment.kill_process();
@@ -657,11 +693,24 @@ impl FunctionPool {
         }
     }
 
-    fn exit_error(&self, request_id: &str, status: &str) -> InvokeError {
-        InvokeError::function(
-            "Runtime.ExitError",
-            format!("RequestId: {request_id} Error: Runtime exited with error: {status}"),
-        )
+    fn exit_error(&self, request_id: &str, end: &ProcessEnd) -> InvokeError {
+        match end {
+            ProcessEnd::Exited(status) => InvokeError::function(
+                "Runtime.ExitError",
+                format!("RequestId: {request_id} Error: Runtime exited with error: {status}"),
+            ),
+            ProcessEnd::Killed(why) => InvokeError::function(
+                "Runtime.ExitError",
+                format!("RequestId: {request_id} Error: Runtime exited with error: {why}"),
+            ),
+            // Lambda's words, then what the emulator saw (Lambda shows it as "Max Memory Used").
+            ProcessEnd::OutOfMemory { peak_mb, limit_mb } => InvokeError::function(
+                "Runtime.OutOfMemory",
+                format!(
+                    "RequestId: {request_id} Error: Runtime exited with error: signal: killed (memory used {peak_mb} MB, over the function's MemorySize of {limit_mb} MB)"
+                ),
+            ),
+        }
     }
 
     /// Starts a process with its own Runtime API listener.
@@ -711,20 +760,27 @@ impl FunctionPool {
         let (kill, kill_rx) = oneshot::channel::<()>();
         let mut shutdown = self.shutdown.clone();
         let watched_state = state.clone();
+        let limit_mb = self.config.memory_mb;
+        let watchdog = memory_exceeded(child.id(), limit_mb, self.stats.max_memory_used_mb.clone());
         tokio::spawn(async move {
-            let status = tokio::select! {
-                status = child.wait() => status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
+            let end = tokio::select! {
+                status = child.wait() => ProcessEnd::Exited(status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string())),
                 _ = kill_rx => {
                     let _ = child.kill().await;
-                    "killed".to_string()
+                    ProcessEnd::Killed("killed")
                 }
                 _ = stopped(&mut shutdown) => {
                     let _ = child.kill().await;
-                    "killed at shutdown".to_string()
+                    ProcessEnd::Killed("killed at shutdown")
+                }
+                peak_mb = watchdog => {
+                    let _ = child.kill().await;
+                    tracing::warn!(%function, environment = id, peak_mb, limit_mb, "over its MemorySize: process killed");
+                    ProcessEnd::OutOfMemory { peak_mb, limit_mb }
                 }
             };
-            tracing::debug!(%function, environment = id, %status, "process ended");
-            let _ = exited_tx.send(Some(status));
+            tracing::debug!(%function, environment = id, ?end, "process ended");
+            let _ = exited_tx.send(Some(end));
             // Answers every invocation still waiting on this process.
             if let Ok(mut pending) = watched_state.pending.lock() {
                 pending.clear();
@@ -737,6 +793,45 @@ impl FunctionPool {
             kill: Some(kill),
             server,
         })
+    }
+}
+
+/// Resolves with the process's peak resident memory (MiB) once it is over `limit_mb`; records the peak
+/// in `max_used_mb` on the way. Never resolves where `/proc` is not there to read.
+async fn memory_exceeded(pid: Option<u32>, limit_mb: u64, max_used_mb: Arc<AtomicU64>) -> u64 {
+    let Some(pid) = pid else {
+        return std::future::pending().await;
+    };
+    let status_path = PathBuf::from(format!("/proc/{pid}/status"));
+    let mut ticker = tokio::time::interval(MEMORY_POLL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        // A process that ended (a zombie until it is waited for, so its pid is not reused meanwhile)
+        // has no memory lines: the watcher's `wait` arm reports its end.
+        let Some(peak_bytes) = tokio::fs::read_to_string(&status_path)
+            .await
+            .ok()
+            .and_then(|status| peak_resident_bytes(&status))
+        else {
+            return std::future::pending().await;
+        };
+        let peak_mb = peak_bytes.div_ceil(MIB);
+        max_used_mb.fetch_max(peak_mb, Ordering::Relaxed);
+        if peak_bytes > limit_mb * MIB {
+            return peak_mb;
+        }
+    }
+}
+
+/// `VmHWM` (peak resident set size) of a `/proc/<pid>/status` text, in bytes.
+fn peak_resident_bytes(status: &str) -> Option<u64> {
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let mut fields = line["VmHWM:".len()..].split_whitespace();
+    let value: u64 = fields.next()?.parse().ok()?;
+    match fields.next() {
+        Some("kB") => Some(value * 1024),
+        _ => None,
     }
 }
 
@@ -918,4 +1013,29 @@ async fn init_error(
         *slot = Some(error);
     }
     accepted()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_peak_resident_memory_is_read_from_proc_status() {
+        let status =
+            "Name:\tbootstrap\nVmPeak:\t  812344 kB\nVmHWM:\t   20480 kB\nVmRSS:\t   10240 kB\n";
+        assert_eq!(peak_resident_bytes(status), Some(20 * MIB));
+        // A zombie has no memory lines; an unknown unit is not guessed.
+        assert_eq!(
+            peak_resident_bytes("Name:\tbootstrap\nState:\tZ (zombie)\n"),
+            None
+        );
+        assert_eq!(peak_resident_bytes("VmHWM:\t 20 MB\n"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn this_process_has_a_readable_peak() {
+        let status = std::fs::read_to_string("/proc/self/status").expect("procfs");
+        assert!(peak_resident_bytes(&status).is_some_and(|bytes| bytes > 0));
+    }
 }

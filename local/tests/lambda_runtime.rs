@@ -175,6 +175,50 @@ async fn a_timeout_kills_the_process_and_the_next_call_starts_a_new_one() {
 }
 
 #[tokio::test]
+async fn a_process_over_its_memory_size_is_killed_as_lambda_does() {
+    // The fixture's MemorySize is 256 MB and its Timeout 2 s: the allocation is held past the timeout,
+    // so only the memory watchdog can end this invocation with anything but Sandbox.Timedout.
+    let service = service(ConcurrencyLimitPolicy::Queue);
+    let small = invoke(
+        &service,
+        json!({"action": "allocate", "megabytes": 32, "holdMillis": 100}),
+    )
+    .await
+    .expect("32 MB fit in 256 MB");
+    assert_eq!(small["allocated"], 32);
+    let error = invoke(
+        &service,
+        json!({"action": "allocate", "megabytes": 400, "holdMillis": 10_000}),
+    )
+    .await
+    .expect_err("400 MB do not fit");
+    match &error {
+        InvokeError::Function {
+            error_type,
+            error_message,
+            ..
+        } => {
+            assert_eq!(error_type, "Runtime.OutOfMemory");
+            assert!(
+                error_message.contains("Runtime exited with error: signal: killed")
+                    && error_message.contains("MemorySize of 256 MB"),
+                "{error_message}"
+            );
+        }
+        other => panic!("expected an out-of-memory error, got {other:?}"),
+    }
+    invoke(&service, json!({"action": "echo"}))
+        .await
+        .expect("a new process answers");
+    let pool = service.functions().next().expect("pool");
+    assert_eq!(pool.stats.out_of_memory.load(Ordering::Relaxed), 1);
+    assert_eq!(pool.stats.cold_starts.load(Ordering::Relaxed), 2);
+    let max_used = pool.stats.max_memory_used_mb.load(Ordering::Relaxed);
+    assert!(max_used > 256, "the peak seen was {max_used} MB");
+    service.shutdown();
+}
+
+#[tokio::test]
 async fn a_process_that_dies_is_a_runtime_exit_error() {
     let service = service(ConcurrencyLimitPolicy::Queue);
     let error = invoke(&service, json!({"action": "exit", "code": 3}))
