@@ -2,15 +2,15 @@
 //! Runtime API): the v1 proxy event, proxy response mapping, Lambda permissions, MOCK integrations with
 //! mapping templates, required parameters, gateway errors.
 
+mod echo;
+
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use local::apigw::ApiGateway;
-use local::lambda::{ConcurrencyLimitPolicy, LambdaService, LambdaSettings};
+use local::lambda::{ConcurrencyLimitPolicy, LambdaService};
 use local::states::StatesService;
-use local::template::{DeployContext, Stack};
+use local::template::DeployContext;
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 struct Answer {
@@ -34,30 +34,8 @@ impl Answer {
 }
 
 fn gateway() -> (ApiGateway, Arc<LambdaService>) {
-    let examples = std::env::current_exe()
-        .expect("test path")
-        .parent()
-        .and_then(|p| p.parent())
-        .expect("target dir")
-        .join("examples");
-    assert!(
-        examples.join("echo-function").is_file(),
-        "run `cargo test -p local` (it builds examples/echo-function) or `cargo build -p local --examples`"
-    );
-    let stack = Stack::load(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gateway-stack.yaml"),
-        DeployContext::default(),
-    )
-    .expect("fixture loads");
-    let settings = LambdaSettings {
-        functions_dir: examples,
-        binary_overrides: HashMap::new(),
-        default_concurrency: 2,
-        on_limit: ConcurrencyLimitPolicy::Queue,
-        dynamodb_endpoint: "http://127.0.0.1:9".into(),
-        extra_environment: Vec::new(),
-        function_environment: HashMap::new(),
-    };
+    let stack = echo::fixture_stack("gateway-stack.yaml", DeployContext::default());
+    let settings = echo::lambda_settings(echo::examples_dir(), 2, ConcurrencyLimitPolicy::Queue);
     let lambda = Arc::new(LambdaService::from_stack(&stack, &settings).expect("lambda"));
     let states = Arc::new(StatesService::from_stack(&stack, lambda.clone()).expect("states"));
     (

@@ -1,6 +1,8 @@
 //! The Lambda runtime against real processes: the test-only echo function (local/examples/echo-function.rs,
 //! which `cargo test` builds) speaking the Runtime API the emulator serves.
 
+mod echo;
+
 use axum::body::Bytes;
 use local::lambda::{ConcurrencyLimitPolicy, InvokeError, LambdaService, LambdaSettings};
 use local::template::{DeployContext, Stack};
@@ -9,45 +11,19 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
-fn examples_dir() -> PathBuf {
-    // target/debug/deps/<this test> -> target/debug/examples
-    let exe = std::env::current_exe().expect("test path");
-    let dir = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .expect("target dir")
-        .join("examples");
-    assert!(
-        dir.join("echo-function").is_file(),
-        "{}/echo-function is missing: run `cargo test -p local` (it builds the examples) or `cargo build -p local --examples`",
-        dir.display()
-    );
-    dir
-}
-
 fn stack() -> Stack {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/echo-stack.yaml");
-    Stack::load(
-        &path,
+    echo::fixture_stack(
+        "echo-stack.yaml",
         DeployContext {
             region: "eu-west-3".into(),
             stack_name: "echo".into(),
             parameter_overrides: HashMap::new(),
         },
     )
-    .expect("fixture loads")
 }
 
 fn service(on_limit: ConcurrencyLimitPolicy) -> LambdaService {
-    let settings = LambdaSettings {
-        functions_dir: examples_dir(),
-        binary_overrides: HashMap::new(),
-        default_concurrency: 4,
-        on_limit,
-        dynamodb_endpoint: "http://127.0.0.1:9".into(),
-        extra_environment: Vec::new(),
-        function_environment: HashMap::new(),
-    };
+    let settings = echo::lambda_settings(echo::examples_dir(), 4, on_limit);
     LambdaService::from_stack(&stack(), &settings).expect("service")
 }
 
@@ -288,15 +264,11 @@ async fn the_throttle_policy_refuses_calls_over_the_limit_as_lambda_does() {
 
 #[test]
 fn a_missing_binary_is_a_clear_error_naming_the_build_command() {
-    let settings = LambdaSettings {
-        functions_dir: PathBuf::from("/nonexistent"),
-        binary_overrides: HashMap::new(),
-        default_concurrency: 1,
-        on_limit: ConcurrencyLimitPolicy::Queue,
-        dynamodb_endpoint: String::new(),
-        extra_environment: Vec::new(),
-        function_environment: HashMap::new(),
-    };
+    let settings = echo::lambda_settings(
+        PathBuf::from("/nonexistent"),
+        1,
+        ConcurrencyLimitPolicy::Queue,
+    );
     let error = LambdaService::from_stack(&stack(), &settings)
         .err()
         .expect("missing binary")
