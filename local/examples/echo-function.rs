@@ -73,7 +73,9 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Failure> {
             // Written, not just reserved: untouched pages would not count as resident memory.
             let filled = vec![0x5a_u8; number("megabytes") as usize * 1024 * 1024];
             tokio::time::sleep(std::time::Duration::from_millis(number("holdMillis"))).await;
-            Ok(json!({"allocated": number("megabytes"), "check": filled.iter().step_by(4096).map(|b| *b as u64).sum::<u64>()}))
+            Ok(
+                json!({"allocated": number("megabytes"), "check": filled.iter().step_by(4096).map(|b| *b as u64).sum::<u64>()}),
+            )
         }
         _ => {
             let env: serde_json::Map<String, Value> = SHOWN_VARIABLES

@@ -247,8 +247,10 @@ async fn main() -> Result<(), String> {
             - before["functions"][i]["coldStarts"].as_f64().unwrap_or(0.0);
         if invocations > 0.0 {
             println!(
-                "    {name:<24} {invocations:>6} invocations, {:.2} ms each (Runtime API round trip incl. DynamoDB), {cold} cold starts",
-                busy / invocations
+                "    {name:<24} {invocations:>6} invocations, {:.2} ms each (Runtime API round trip incl. DynamoDB), {cold} cold starts, max memory {} of {} MB",
+                busy / invocations,
+                function["maxMemoryUsedMB"],
+                function["memorySizeMB"]
             );
         }
     }
