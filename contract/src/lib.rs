@@ -36,8 +36,9 @@
 //!    in step 4 runs (Catch `States.ALL` → CancelOrder), so no execution ends with stock still reserved
 //!    for an order that is not confirmed.
 //!
-//! Every task retries Lambda's transient errors ([`errors::LAMBDA_TRANSIENT`]); this is safe because every
-//! function is idempotent per `(orderId, lineIndex)` or per `orderId`. CancelOrder, the compensation, retries
+//! Every task retries Lambda's transient errors ([`errors::LAMBDA_TRANSIENT`]) and a DynamoDB call that
+//! failed after the SDK's own retries ([`errors::STORAGE`]); this is safe because every function is
+//! idempotent per `(orderId, lineIndex)` or per `orderId`. CancelOrder, the compensation, retries
 //! any error instead (`States.ALL`, one retrier of 10 attempts with capped, jittered backoff, throttling
 //! included): it is idempotent, and giving up would leave stock reserved.
 //!
@@ -76,6 +77,9 @@ pub mod errors {
         "Lambda.SdkClientException",
         "Lambda.TooManyRequestsException",
     ];
+    /// A DynamoDB call failed after the AWS SDK's own retries (throttling, a service error, a timeout).
+    /// Worth retrying a little later: the function applied nothing it would apply twice.
+    pub const STORAGE: &str = "StorageError";
     /// Errors that reject an order for a business reason (the API answers 409 for these).
     pub const BUSINESS: &[&str] = &[ITEM_NOT_FOUND, OUT_OF_STOCK];
 }

@@ -36,12 +36,16 @@ struct Faults {
     sold_out_during_reservation: Option<String>,
     /// The first reservation of this item is applied but its answer is lost (Lambda.ServiceException).
     lost_answer_once: Option<String>,
+    /// The first reservation of this item fails before applying anything, as when DynamoDB throttles
+    /// past the SDK's retries (StorageError).
+    storage_error_once: Option<String>,
 }
 
 struct Shop {
     store: Mutex<Store>,
     faults: Faults,
     lost_answer_used: Mutex<bool>,
+    storage_error_used: Mutex<bool>,
     invocations: Mutex<Vec<String>>,
 }
 
@@ -72,6 +76,7 @@ impl Shop {
             store: Mutex::new(store),
             faults,
             lost_answer_used: Mutex::new(false),
+            storage_error_used: Mutex::new(false),
             invocations: Mutex::new(Vec::new()),
         })
     }
@@ -250,6 +255,15 @@ impl TaskHandler for Shop {
                     let lose_answer = self.faults.lost_answer_once.as_deref()
                         == Some(line.item_id.as_str())
                         && !std::mem::replace(&mut *self.lost_answer_used.lock().unwrap(), true);
+                    let storage_fails = self.faults.storage_error_once.as_deref()
+                        == Some(line.item_id.as_str())
+                        && !std::mem::replace(&mut *self.storage_error_used.lock().unwrap(), true);
+                    if storage_fails {
+                        return Err(function_error(
+                            errors::STORAGE,
+                            "DynamoDB TransactWriteItems failed: ThrottlingException",
+                        ));
+                    }
                     let outcome = self.update_item_stock(line)?;
                     if lose_answer {
                         return Err(StatesError::new(
@@ -424,6 +438,39 @@ async fn a_transient_lambda_error_is_retried_without_a_double_decrement() {
         .filter(|e| e.event_type == "TaskFailed")
         .count();
     assert_eq!(failed, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storage_error_is_retried_and_the_order_goes_through() {
+    let faults = Faults {
+        storage_error_once: Some("apple".into()),
+        ..Faults::default()
+    };
+    let shop = Shop::new(&[("apple", 5), ("pear", 5)], faults);
+    let result = place(
+        &shop,
+        "o-storage",
+        json!([{"itemId": "apple", "quantity": 2}, {"itemId": "pear", "quantity": 1}]),
+    )
+    .await;
+    assert_eq!(
+        result.status,
+        ExecutionStatus::Succeeded,
+        "{:?} {:?}",
+        result.error,
+        result.cause
+    );
+    assert_eq!(shop.stock("apple"), 3);
+    assert_eq!(shop.stock("pear"), 4);
+    assert_eq!(shop.order_status("o-storage"), Some(OrderStatus::Confirmed));
+    let retried: Vec<_> = result
+        .history
+        .iter()
+        .filter(|e| e.event_type == "TaskFailed")
+        .filter_map(|e| e.detail_str("error"))
+        .collect();
+    assert_eq!(retried, [errors::STORAGE]);
+    assert!(!entered(&result).iter().any(|s| s == "CancelOrder"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -426,12 +426,14 @@ fn the_workflow_follows_the_contract() {
             get_att(&format!("{}Function", shop::logical_name(function)), "Arn"),
             "{function}"
         );
-        // Every task retries Lambda's transient errors; CancelOrder's single States.ALL retrier
-        // (checked above) covers them too.
+        // Every task retries Lambda's transient errors and StorageError; CancelOrder's single
+        // States.ALL retrier (checked above) covers them too.
         let expected_first_retry = if function == names::CANCEL_ORDER {
             json!(["States.ALL"])
         } else {
-            json!(errors::LAMBDA_TRANSIENT)
+            let mut transient = errors::LAMBDA_TRANSIENT.to_vec();
+            transient.push(errors::STORAGE);
+            json!(transient)
         };
         assert_eq!(
             state["Retry"][0]["ErrorEquals"], expected_first_retry,

@@ -35,8 +35,8 @@ pub enum ShopError {
     },
 }
 
-/// `errorType` of [`ShopError::Storage`]. Not part of the contract's business errors: a caller may retry it.
-pub const STORAGE_ERROR: &str = "StorageError";
+/// `errorType` of [`ShopError::Storage`]: not a business error; the workflow retries it.
+pub const STORAGE_ERROR: &str = errors::STORAGE;
 
 impl ShopError {
     /// The Lambda `errorType` of this error: exactly the contract's names, so `Catch` can route on them.

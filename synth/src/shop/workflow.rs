@@ -28,13 +28,19 @@ pub fn substitution_of(function: &str) -> String {
 /// How many lines of one order are checked or reserved at once.
 const LINE_CONCURRENCY: i64 = 10;
 
-/// Every task retries Lambda's transient errors: safe because every function is idempotent.
+/// Every task retries Lambda's transient errors and DynamoDB failures the SDK gave up on: safe because
+/// every function is idempotent.
 fn retry_transient() -> Retrier {
-    Retrier::new(errors::LAMBDA_TRANSIENT.iter().copied())
-        .interval_seconds(1)
-        .max_attempts(3)
-        .backoff_rate(2)
-        .jitter_strategy(JitterStrategy::Full)
+    Retrier::new(
+        errors::LAMBDA_TRANSIENT
+            .iter()
+            .copied()
+            .chain([errors::STORAGE]),
+    )
+    .interval_seconds(1)
+    .max_attempts(3)
+    .backoff_rate(2)
+    .jitter_strategy(JitterStrategy::Full)
 }
 
 /// A `lambda:invoke` task calling `function`; `payload` is a path (`Payload.$`) or a template (`Payload`).
