@@ -18,15 +18,11 @@ fi
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
-functions=(create-store-item is-item-in-stock update-item-stock create-order confirm-order cancel-order)
-package_flags=()
-for function in "${functions[@]}"; do
-    package_flags+=(-p "$function")
-done
-
-echo "==> e2e: building the function binaries (target/debug): cargo build ${package_flags[*]}"
-cargo build "${package_flags[@]}"
-echo "==> e2e: building the emulator and its test functions: cargo build -p local --bins --examples"
-cargo build -p local --bins --examples
+# The whole workspace, not `-p <function>...`: cargo unifies features over the packages it is given, so
+# building a subset would compile over a hundred dependencies again with other features, where after
+# `cargo test --workspace` (as in scripts/test.sh) this finds everything built and only links. The same
+# goes for the test run below: `--workspace --test ...` reuses the test binaries `cargo test --workspace` built.
+echo "==> e2e: building the function binaries, the emulator and its test functions (target/debug): cargo build --workspace --bins --examples"
+cargo build --workspace --bins --examples
 echo "==> e2e: running the end-to-end tests"
-cargo test -p local --test e2e_orders --test e2e_concurrency -- --include-ignored
+cargo test --workspace --test e2e_orders --test e2e_concurrency -- --include-ignored
