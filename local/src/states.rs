@@ -386,7 +386,7 @@ impl StatesService {
             account_id: ACCOUNT_ID.to_string(),
             role_arn: Some(machine.role_arn.clone()),
         };
-        let result = machine
+        let mut result = machine
             .executor
             .run_with_history(
                 &machine.machine,
@@ -413,6 +413,9 @@ impl StatesService {
             "execution ended"
         );
         record.stop_date = Some(epoch_seconds());
+        // The record's history handle holds the same events: keeping the result's copy as well would
+        // double each execution's memory and every clone of the record.
+        result.history = Vec::new();
         record.result = Some(result);
         if let Ok(mut executions) = self.executions.lock() {
             executions.insert(record.arn.clone(), record.clone());

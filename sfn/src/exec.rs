@@ -235,8 +235,8 @@ impl Executor {
             None => Some(run.await),
         };
         let ended = self.clock.now();
-        let last = shared.history.snapshot().last().map(|e| e.id).unwrap_or(0);
-        let mut cursor = last;
+        // Event ids count from 1 without gaps: the last one is the number of events.
+        let mut cursor = shared.history.len() as Cursor;
         let (status, output, error) = match outcome {
             Some(Ok(output)) => {
                 shared.history.record(
